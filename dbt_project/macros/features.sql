@@ -1,0 +1,171 @@
+{#-
+    The one definition of the model's features.
+
+    `feature_ctes(requests)` emits CTEs (ending with `features as (...)` and a trailing
+    comma) that turn a CTE of requests into feature rows. A request is (user_id, movie_id,
+    requested_at, any passthrough columns): a past viewing at its own time for training,
+    an unseen film at the scoring moment for recommendations. Both ml_ models call this
+    macro, so training and scoring cannot compute a feature differently, and every history
+    feature only sees viewings strictly before requested_at.
+
+    Optional raw attributes that are NULL take the defaults documented on
+    ml_training_features (0, or film age 0 for an unknown release year).
+-#}
+{% macro feature_ctes(requests) -%}
+feature_users as (
+    select * from {{ ref('dim_users') }}
+),
+
+feature_movies as (
+    select * from {{ ref('dim_movies') }}
+),
+
+feature_movie_genres as (
+    select * from {{ ref('int_movie_genres_unnested') }}
+),
+
+feature_genre_flags as (
+    select * from {{ ref('int_movies_genre_encoded') }}
+),
+
+feature_preferred_genres as (
+    select * from {{ ref('int_user_preferred_genres_unnested') }}
+),
+
+feature_user_histories as (
+    select * from {{ ref('int_user_histories_accumulated') }}
+),
+
+feature_user_genre_histories as (
+    select * from {{ ref('int_user_genre_histories_accumulated') }}
+),
+
+request_keys as (
+    select distinct
+        user_id,
+        movie_id,
+        requested_at
+    from {{ requests }}
+),
+
+request_users as (
+    select distinct
+        user_id,
+        requested_at
+    from {{ requests }}
+),
+
+-- a film may have several genres: take the strongest signal over them
+genre_signals as (
+    select
+        request_keys.user_id,
+        request_keys.movie_id,
+        request_keys.requested_at,
+        max({{ as_flag('feature_preferred_genres.user_id is not null') }})
+            as is_preferred_genre,
+        max(coalesce(feature_user_genre_histories.prior_interactions, 0))
+            as user_genre_prior_interactions,
+        max(coalesce(feature_user_genre_histories.prior_likes, 0))
+            as user_genre_prior_likes
+    from request_keys
+    inner join feature_movie_genres
+        on request_keys.movie_id = feature_movie_genres.movie_id
+    left join feature_preferred_genres
+        on
+            request_keys.user_id = feature_preferred_genres.user_id
+            and feature_movie_genres.genre = feature_preferred_genres.genre
+    left join feature_user_genre_histories
+        on
+            request_keys.user_id = feature_user_genre_histories.user_id
+            and feature_movie_genres.genre = feature_user_genre_histories.genre
+            and {{ interval_holds('feature_user_genre_histories', 'request_keys.requested_at') }}
+    group by
+        request_keys.user_id,
+        request_keys.movie_id,
+        request_keys.requested_at
+),
+
+user_signals as (
+    select
+        request_users.user_id,
+        request_users.requested_at,
+        coalesce(feature_user_histories.prior_interactions, 0) as user_prior_interactions,
+        coalesce(feature_user_histories.prior_likes, 0) as user_prior_likes
+    from request_users
+    left join feature_user_histories
+        on
+            request_users.user_id = feature_user_histories.user_id
+            and {{ interval_holds('feature_user_histories', 'request_users.requested_at') }}
+),
+
+features as (
+    select
+        {{ requests }}.*,
+
+        -- the seed's features: user attributes
+        feature_users.age_years as user_age_years,
+        coalesce(feature_users.subscription_months, 0.0) as subscription_months,
+        cast(coalesce(feature_users.sessions_per_week, 0) as {{ type_double() }})
+            as sessions_per_week,
+
+        -- the seed's features: film attributes
+        cast(
+            coalesce(feature_movies.release_year, extract(year from {{ requests }}.requested_at))
+            as {{ type_double() }}
+        ) as release_year,
+        coalesce(feature_movies.duration_minutes, 0.0) as duration_minutes,
+        coalesce(feature_movies.mean_rating, 0.0) as mean_rating,
+        cast(coalesce(feature_movies.vote_count, 0) as {{ type_double() }}) as vote_count,
+
+        -- the seed's features: one-hot segment and genre
+        {% for segment in var('segments') -%}
+        {{ as_flag("feature_users.segment = '" ~ segment ~ "'") }} as is_segment_{{ segment }},
+        {% endfor -%}
+        {% for genre in var('genres') -%}
+        coalesce(feature_genre_flags.is_genre_{{ genre_slug(genre) }}, 0.0)
+            as is_genre_{{ genre_slug(genre) }},
+        {% endfor -%}
+
+        -- the seed's derived features, film age taken at the request's year
+        cast(
+            extract(year from {{ requests }}.requested_at)
+            - coalesce(feature_movies.release_year, extract(year from {{ requests }}.requested_at))
+            as {{ type_double() }}
+        ) as film_age_years,
+        coalesce(feature_movies.duration_minutes, 0.0) / feature_users.age_years
+            as duration_per_user_age_year,
+        coalesce(feature_movies.popularity_score, 0.0) as popularity_score,
+
+        -- features the seed lacked: stated preferences and point-in-time history
+        genre_signals.is_preferred_genre,
+        {{ as_flag('feature_users.has_stated_preferences') }} as has_stated_preferences,
+        cast(user_signals.user_prior_interactions as {{ type_double() }})
+            as user_prior_interactions,
+        {{ smoothed_rate('user_signals.user_prior_likes', 'user_signals.user_prior_interactions') }}
+            as user_prior_like_rate,
+        cast(genre_signals.user_genre_prior_interactions as {{ type_double() }})
+            as user_genre_prior_interactions,
+        cast(genre_signals.user_genre_prior_likes as {{ type_double() }})
+            as user_genre_prior_likes,
+        {{ smoothed_rate(
+            'genre_signals.user_genre_prior_likes',
+            'genre_signals.user_genre_prior_interactions'
+        ) }} as user_genre_prior_like_rate
+    from {{ requests }}
+    inner join feature_users
+        on {{ requests }}.user_id = feature_users.user_id
+    inner join feature_movies
+        on {{ requests }}.movie_id = feature_movies.movie_id
+    left join feature_genre_flags
+        on {{ requests }}.movie_id = feature_genre_flags.movie_id
+    inner join genre_signals
+        on
+            {{ requests }}.user_id = genre_signals.user_id
+            and {{ requests }}.movie_id = genre_signals.movie_id
+            and {{ requests }}.requested_at = genre_signals.requested_at
+    inner join user_signals
+        on
+            {{ requests }}.user_id = user_signals.user_id
+            and {{ requests }}.requested_at = user_signals.requested_at
+),
+{%- endmacro %}

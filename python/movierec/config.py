@@ -1,0 +1,78 @@
+"""Typed settings: where the project, its data and its warehouse live.
+
+Nothing here touches the disk at import time; `Paths.from_env()` reads the environment
+only when the CLI asks for it.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+ENTITIES: tuple[str, ...] = ("users", "movies", "interactions")
+
+# The repository root when the package is installed from a checkout (editable install):
+# python/movierec/config.py -> parents[2].
+_CHECKOUT_ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Filesystem layout of one movierec installation."""
+
+    project_dir: Path
+    data_dir: Path
+    warehouse_path: Path
+
+    @property
+    def raw_dir(self) -> Path:
+        """Immutable landed Parquet batches, one folder per entity."""
+        return self.data_dir / "raw"
+
+    @property
+    def dbt_project_dir(self) -> Path:
+        return self.project_dir / "dbt_project"
+
+    @property
+    def sources_yml(self) -> Path:
+        """The raw data contract, written as dbt source properties."""
+        return self.dbt_project_dir / "models" / "staging" / "landing" / "_landing__sources.yml"
+
+    def entity_dir(self, entity: str) -> Path:
+        return self.raw_dir / entity
+
+    @classmethod
+    def from_env(cls) -> Paths:
+        """Resolve paths from MOVIEREC_* environment variables, defaulting to the checkout."""
+        project_dir = Path(os.environ.get("MOVIEREC_PROJECT_DIR", _CHECKOUT_ROOT)).resolve()
+        data_dir = Path(os.environ.get("MOVIEREC_DATA_DIR", project_dir / "data")).resolve()
+        warehouse = os.environ.get("MOVIEREC_DUCKDB_PATH")
+        warehouse_path = (
+            Path(warehouse).resolve() if warehouse else data_dir / "warehouse" / "movierec.duckdb"
+        )
+        return cls(project_dir=project_dir, data_dir=data_dir, warehouse_path=warehouse_path)
+
+    def dbt_env(self) -> dict[str, str]:
+        """Environment variables that point dbt (profiles.yml, sources) at these paths."""
+        return {
+            "MOVIEREC_DATA_DIR": str(self.data_dir),
+            "MOVIEREC_DUCKDB_PATH": str(self.warehouse_path),
+        }
+
+
+@dataclass(frozen=True)
+class SimulationSettings:
+    """Knobs of the simulated world; defaults reproduce the seed notebook's scale."""
+
+    n_users: int = 10_000
+    n_movies: int = 2_000
+    n_interactions: int = 150_000
+    as_of: date = date(2024, 12, 31)
+    seed: int = 42
+
+    def __post_init__(self) -> None:
+        for name in ("n_users", "n_movies", "n_interactions"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")

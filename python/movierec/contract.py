@@ -1,0 +1,207 @@
+"""The raw data contract: what a landed Parquet file must look like.
+
+The contract is written once, as dbt source properties (`_landing__sources.yml`: column
+`data_type` plus `meta`), and this module reads it. Checks return `Problem`s that name the
+file, the column and what is wrong, so a bad landing is refused before anything is built.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import yaml
+
+_ARROW_TYPES: Mapping[str, pa.DataType] = {
+    "bigint": pa.int64(),
+    "integer": pa.int32(),
+    "double": pa.float64(),
+    "varchar": pa.string(),
+    "varchar[]": pa.list_(pa.string()),
+    "timestamp": pa.timestamp("us"),
+    "boolean": pa.bool_(),
+}
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """One column of a raw table as the contract describes it."""
+
+    name: str
+    data_type: str
+    required: bool = False
+    unique: bool = False
+    minimum: float | None = None
+    maximum: float | None = None
+    min_length: int | None = None
+    not_in_future: bool = False
+
+    @property
+    def arrow_type(self) -> pa.DataType:
+        return _ARROW_TYPES[self.data_type]
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """One raw table (entity) of the contract."""
+
+    name: str
+    columns: tuple[ColumnSpec, ...]
+
+    @property
+    def arrow_schema(self) -> pa.Schema:
+        return pa.schema([pa.field(c.name, c.arrow_type) for c in self.columns])
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One way a file breaks the contract."""
+
+    file: str
+    column: str | None
+    problem: str
+    bad_rows: int | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.file}: column '{self.column}'" if self.column else self.file
+        rows = f" ({self.bad_rows} rows)" if self.bad_rows is not None else ""
+        return f"{where}: {self.problem}{rows}"
+
+
+class RawContractError(Exception):
+    """Raised when landed or incoming data breaks the raw data contract."""
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems = tuple(problems)
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(f"raw data breaks the contract ({len(self.problems)} problems):\n{lines}")
+
+
+def parse_contract(sources_yml: str, source_name: str = "landing") -> dict[str, TableSpec]:
+    """Read the contract from the text of the dbt sources file."""
+    document: dict[str, Any] = yaml.safe_load(sources_yml)
+    source = next(s for s in document["sources"] if s["name"] == source_name)
+    tables: dict[str, TableSpec] = {}
+    for table in source["tables"]:
+        columns = []
+        for column in table["columns"]:
+            meta: dict[str, Any] = (column.get("config") or {}).get("meta") or {}
+            data_type = column["data_type"]
+            if data_type not in _ARROW_TYPES:
+                raise ValueError(f"contract column {column['name']}: unknown type {data_type}")
+            columns.append(
+                ColumnSpec(
+                    name=column["name"],
+                    data_type=data_type,
+                    required=bool(meta.get("required", False)),
+                    unique=bool(meta.get("unique", False)),
+                    minimum=meta.get("min"),
+                    maximum=meta.get("max"),
+                    min_length=meta.get("min_length"),
+                    not_in_future=bool(meta.get("not_in_future", False)),
+                )
+            )
+        tables[table["name"]] = TableSpec(name=table["name"], columns=tuple(columns))
+    return tables
+
+
+def _same_type(actual: pa.DataType, expected: pa.DataType) -> bool:
+    """Types equal up to encodings DuckDB reads identically (large strings, timestamp units)."""
+    if pa.types.is_timestamp(expected):
+        return pa.types.is_timestamp(actual) and actual.tz is None
+    if pa.types.is_string(expected):
+        return pa.types.is_string(actual) or pa.types.is_large_string(actual)
+    if pa.types.is_list(expected):
+        return (pa.types.is_list(actual) or pa.types.is_large_list(actual)) and _same_type(
+            actual.value_type, expected.value_type
+        )
+    return bool(actual.equals(expected))
+
+
+def check_schema(
+    file: str, schema: pa.Schema, table: TableSpec, *, allow_missing_optional: bool = False
+) -> list[Problem]:
+    """Compare a file's schema with the contract: missing, unexpected and mistyped columns."""
+    problems: list[Problem] = []
+    present = set(schema.names)
+    for column in table.columns:
+        if column.name not in present:
+            if column.required or not allow_missing_optional:
+                problems.append(Problem(file, column.name, "missing column"))
+            continue
+        actual = schema.field(column.name).type
+        if not _same_type(actual, column.arrow_type):
+            problems.append(
+                Problem(file, column.name, f"wrong type: {actual}, expected {column.data_type}")
+            )
+    for name in schema.names:
+        if name not in table.column_names:
+            problems.append(
+                Problem(file, name, f"unexpected column (the contract for {table.name} has no such column)")
+            )
+    return problems
+
+
+def _value_checks(table: TableSpec, now: datetime) -> list[tuple[str, str, str]]:
+    """(column, problem, SQL counting the bad rows) for every value rule of the contract."""
+    checks: list[tuple[str, str, str]] = []
+    for c in table.columns:
+        q = f'"{c.name}"'
+        if c.required:
+            checks.append((c.name, "NULL values", f"count(*) filter (where {q} is null)"))
+        if c.unique:
+            checks.append(
+                (c.name, "duplicate values", f"count({q}) - count(distinct {q})")
+            )
+        if c.minimum is not None:
+            checks.append(
+                (c.name, f"values below {c.minimum}", f"count(*) filter (where {q} < {c.minimum})")
+            )
+        if c.maximum is not None:
+            checks.append(
+                (c.name, f"values above {c.maximum}", f"count(*) filter (where {q} > {c.maximum})")
+            )
+        if c.min_length is not None:
+            checks.append(
+                (
+                    c.name,
+                    f"lists shorter than {c.min_length}",
+                    f"count(*) filter (where len({q}) < {c.min_length})",
+                )
+            )
+        if c.not_in_future:
+            checks.append(
+                (
+                    c.name,
+                    f"timestamps in the future (after {now:%Y-%m-%d %H:%M:%S})",
+                    f"count(*) filter (where {q} > timestamp '{now:%Y-%m-%d %H:%M:%S}')",
+                )
+            )
+    return checks
+
+
+def check_values(
+    con: duckdb.DuckDBPyConnection, relation: str, file: str, table: TableSpec, now: datetime
+) -> list[Problem]:
+    """Count rows breaking each value rule, in one scan of `relation` (a SQL table expression)."""
+    checks = _value_checks(table, now)
+    if not checks:
+        return []
+    select = ",\n    ".join(sql for _, _, sql in checks)
+    try:
+        (row,) = con.execute(f"select\n    {select}\nfrom {relation}").fetchall()
+    except duckdb.Error as exc:
+        return [Problem(file, None, f"cannot be read: {exc}")]
+    return [
+        Problem(file, column, problem, int(count))
+        for (column, problem, _), count in zip(checks, row, strict=True)
+        if count
+    ]

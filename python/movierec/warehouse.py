@@ -1,0 +1,47 @@
+"""The edge where movierec talks to dbt and DuckDB."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from movierec.config import Paths
+
+
+class DbtError(RuntimeError):
+    """dbt exited non-zero; its own output says which model or test failed."""
+
+
+@dataclass(frozen=True)
+class DbtResult:
+    args: tuple[str, ...]
+    returncode: int
+
+
+def dbt_command(paths: Paths, args: Sequence[str]) -> list[str]:
+    """The dbt command line for this installation (the dbt beside this Python)."""
+    dbt = Path(sys.executable).with_name("dbt")
+    return [
+        str(dbt),
+        *args,
+        "--project-dir",
+        str(paths.dbt_project_dir),
+        "--profiles-dir",
+        str(paths.project_dir),
+    ]
+
+
+def run_dbt(paths: Paths, args: Sequence[str], *, check: bool = True) -> DbtResult:
+    """Run dbt against this installation's warehouse, streaming its output."""
+    paths.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, **paths.dbt_env(), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    completed = subprocess.run(
+        dbt_command(paths, args), env=env, cwd=paths.project_dir, check=False
+    )
+    if check and completed.returncode != 0:
+        raise DbtError(f"dbt {' '.join(args)} failed (exit {completed.returncode}); see above")
+    return DbtResult(args=tuple(args), returncode=completed.returncode)
