@@ -169,3 +169,16 @@ features as (
             and {{ requests }}.requested_at = user_signals.requested_at
 ),
 {%- endmacro %}
+
+
+{#-
+    The scoring moment: the `scoring_as_of` var when set, else one second after
+    `latest_viewing` (an aggregate expression) so every known viewing counts as history.
+-#}
+{% macro scoring_as_of(latest_viewing) -%}
+    {%- if var('scoring_as_of') -%}
+        cast('{{ var("scoring_as_of") }}' as {{ dbt.type_timestamp() }})
+    {%- else -%}
+        {{ dbt.dateadd('second', 1, latest_viewing) }}
+    {%- endif -%}
+{%- endmacro %}

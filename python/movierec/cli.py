@@ -14,7 +14,10 @@ from movierec.landing import land_batch, landed_files, new_batch_id, validate_la
 from movierec.simulate import simulate_world
 from movierec.warehouse import DbtError, run_dbt
 
-app = typer.Typer(help="Batch film recommendations on DuckDB + dbt.", no_args_is_help=True, pretty_exceptions_show_locals=False
+app = typer.Typer(
+    help="Batch film recommendations on DuckDB + dbt.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
 )
 
 
@@ -31,7 +34,9 @@ def simulate(
     as_of: Annotated[
         str, typer.Option(help="As-of date (YYYY-MM-DD): viewings fall in the 365 days before.")
     ] = "2024-12-31",
-    seed: Annotated[int, typer.Option(help="Random seed; the same seed lands the same world.")] = 42,
+    seed: Annotated[
+        int, typer.Option(help="Random seed; the same seed lands the same world.")
+    ] = 42,
 ) -> None:
     """Simulate a world (users, films, viewings) and land it as one immutable Parquet batch."""
     paths = Paths.from_env()
@@ -95,7 +100,9 @@ def nightly() -> None:
     """The nightly batch: land a simulated world if nothing has landed yet, then build."""
     paths = Paths.from_env()
     started = time.perf_counter()
-    if not any(landed_files(paths.raw_dir, entity) for entity in ("users", "movies", "interactions")):
+    if not any(
+        landed_files(paths.raw_dir, entity) for entity in ("users", "movies", "interactions")
+    ):
         typer.echo("no landed data yet: simulating the default world")
         simulate()
     build(select=None)

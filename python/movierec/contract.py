@@ -115,15 +115,18 @@ def parse_contract(sources_yml: str, source_name: str = "landing") -> dict[str, 
 
 def _same_type(actual: pa.DataType, expected: pa.DataType) -> bool:
     """Types equal up to encodings DuckDB reads identically (large strings, timestamp units)."""
+    same: bool
     if pa.types.is_timestamp(expected):
-        return pa.types.is_timestamp(actual) and actual.tz is None
-    if pa.types.is_string(expected):
-        return pa.types.is_string(actual) or pa.types.is_large_string(actual)
-    if pa.types.is_list(expected):
-        return (pa.types.is_list(actual) or pa.types.is_large_list(actual)) and _same_type(
+        same = pa.types.is_timestamp(actual) and actual.tz is None
+    elif pa.types.is_string(expected):
+        same = pa.types.is_string(actual) or pa.types.is_large_string(actual)
+    elif pa.types.is_list(expected):
+        same = (pa.types.is_list(actual) or pa.types.is_large_list(actual)) and _same_type(
             actual.value_type, expected.value_type
         )
-    return bool(actual.equals(expected))
+    else:
+        same = actual.equals(expected)
+    return same
 
 
 def check_schema(
@@ -145,7 +148,11 @@ def check_schema(
     for name in schema.names:
         if name not in table.column_names:
             problems.append(
-                Problem(file, name, f"unexpected column (the contract for {table.name} has no such column)")
+                Problem(
+                    file,
+                    name,
+                    f"unexpected column (the contract for {table.name} has no such column)",
+                )
             )
     return problems
 
@@ -158,9 +165,7 @@ def _value_checks(table: TableSpec, now: datetime) -> list[tuple[str, str, str]]
         if c.required:
             checks.append((c.name, "NULL values", f"count(*) filter (where {q} is null)"))
         if c.unique:
-            checks.append(
-                (c.name, "duplicate values", f"count({q}) - count(distinct {q})")
-            )
+            checks.append((c.name, "duplicate values", f"count({q}) - count(distinct {q})"))
         if c.minimum is not None:
             checks.append(
                 (c.name, f"values below {c.minimum}", f"count(*) filter (where {q} < {c.minimum})")

@@ -47,7 +47,9 @@ def conform(table: pa.Table, spec: TableSpec, label: str) -> tuple[pa.Table, lis
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
             actual = table.schema.field(column.name).type
             problems.append(
-                Problem(label, column.name, f"wrong type: {actual}, expected {column.data_type} ({exc})")
+                Problem(
+                    label, column.name, f"wrong type: {actual}, expected {column.data_type} ({exc})"
+                )
             )
             arrays.append(pa.nulls(table.num_rows, column.arrow_type))
     return pa.Table.from_arrays(arrays, schema=spec.arrow_schema), problems
@@ -97,7 +99,7 @@ def _write_atomically(table: pa.Table, target: Path) -> None:
     pq.write_table(table, tmp, compression="zstd")
     with tmp.open("rb") as handle:
         os.fsync(handle.fileno())
-    os.replace(tmp, target)
+    tmp.replace(target)
 
 
 def landed_files(raw_dir: Path, entity: str) -> list[Path]:
@@ -116,7 +118,9 @@ def validate_landed(
             files = landed_files(raw_dir, entity)
             if not files:
                 problems.append(
-                    Problem(str(raw_dir / entity), None, "no landed batch (run `movierec simulate`)")
+                    Problem(
+                        str(raw_dir / entity), None, "no landed batch (run `movierec simulate`)"
+                    )
                 )
             for path in files:
                 problems += validate_file(con, path, spec, now)
@@ -132,7 +136,9 @@ def validate_file(
     try:
         schema = pq.read_schema(path)
     except (pa.ArrowInvalid, OSError) as exc:
-        return [Problem(str(path), None, f"not a readable Parquet file (truncated or corrupt?): {exc}")]
+        return [
+            Problem(str(path), None, f"not a readable Parquet file (truncated or corrupt?): {exc}")
+        ]
     problems = check_schema(str(path), schema, spec)
     if problems:
         return problems

@@ -78,7 +78,8 @@ def like_probability(
         + 0.3 * (mean_rating > 4)
         - 0.3 * (mean_rating < 2.5)
     )
-    return np.clip(p, 0.0, 1.0)
+    clipped: FloatArray = np.clip(p, 0.0, 1.0)
+    return clipped
 
 
 def simulate_world(settings: SimulationSettings) -> World:

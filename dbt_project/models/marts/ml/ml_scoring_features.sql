@@ -13,12 +13,7 @@ interactions as (
 ),
 
 scoring_moment as (
-    select
-        {% if var('scoring_as_of') -%}
-        cast('{{ var("scoring_as_of") }}' as {{ dbt.type_timestamp() }})
-        {%- else -%}
-        {{ dbt.dateadd('second', 1, 'max(interacted_at)') }}
-        {%- endif %} as requested_at
+    select {{ scoring_as_of('max(interacted_at)') }} as requested_at
     from interactions
 ),
 

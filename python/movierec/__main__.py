@@ -1,0 +1,5 @@
+"""`python -m movierec` runs the CLI."""
+
+from movierec.cli import app
+
+app()

@@ -1,0 +1,145 @@
+"""Landing writes immutable, checked batches and refuses bad input with a clear error."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from movierec.contract import RawContractError, TableSpec
+from movierec.landing import land_batch, landed_files, new_batch_id, validate_file, validate_landed
+from movierec.simulate import World
+
+NOW = datetime(2025, 1, 1)
+
+
+def _land(
+    world: World, contract: dict[str, TableSpec], raw: Path, batch: str = "b1"
+) -> dict[str, Path]:
+    return land_batch(world.as_dict(), contract, raw, batch, NOW)
+
+
+def test_land_writes_one_file_per_entity(
+    tmp_path: Path, small_world: World, contract: dict[str, TableSpec]
+) -> None:
+    """Each entity lands as raw/<entity>/<batch>.parquet with the full contract schema."""
+    written = _land(small_world, contract, tmp_path)
+    assert written == {e: tmp_path / e / "b1.parquet" for e in ("users", "movies", "interactions")}
+    users = pq.read_table(written["users"])
+    assert users.schema == contract["users"].arrow_schema
+    assert users.column("gender").null_count == users.num_rows  # absent optional -> NULL
+    assert validate_landed(tmp_path, contract, NOW) == []
+
+
+def test_landed_batches_are_never_rewritten(
+    tmp_path: Path, small_world: World, contract: dict[str, TableSpec]
+) -> None:
+    """Landing the same batch id twice fails and leaves the first file as it was."""
+    written = _land(small_world, contract, tmp_path)
+    before = written["users"].read_bytes()
+    with pytest.raises(FileExistsError, match="immutable"):
+        _land(small_world, contract, tmp_path)
+    assert written["users"].read_bytes() == before
+
+
+def test_batch_ids_sort_by_landing_time() -> None:
+    """A later landing gets a greater id, which staging uses to pick the newest row."""
+    assert new_batch_id(datetime(2024, 1, 2)) > new_batch_id(datetime(2024, 1, 1, 23, 59))
+
+
+def test_bad_table_lands_nothing(
+    tmp_path: Path, small_world: World, contract: dict[str, TableSpec]
+) -> None:
+    """A duplicate user id refuses the whole batch: no entity is written."""
+    users = small_world.users
+    ids = users.column("user_id").to_pylist()
+    ids[1] = ids[0]
+    bad = World(
+        users=users.set_column(0, "user_id", pa.array(ids, pa.int64())),
+        movies=small_world.movies,
+        interactions=small_world.interactions,
+    )
+    with pytest.raises(RawContractError, match=r"column 'user_id': duplicate values \(1 rows\)"):
+        _land(bad, contract, tmp_path)
+    assert not any(tmp_path.rglob("*.parquet"))
+
+
+def test_incoming_wrong_type_names_the_column(
+    tmp_path: Path, small_world: World, contract: dict[str, TableSpec]
+) -> None:
+    """Ages as text cannot be cast to double: the error says which column and why."""
+    users = small_world.users.set_column(1, "age", pa.array(["old"] * small_world.users.num_rows))
+    bad = World(users=users, movies=small_world.movies, interactions=small_world.interactions)
+    with pytest.raises(
+        RawContractError, match=r"incoming users batch b1: column 'age': wrong type"
+    ):
+        _land(bad, contract, tmp_path)
+
+
+def _write_variant(tmp_path: Path, table: pa.Table) -> Path:
+    path = tmp_path / "users" / "variant.parquet"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(table, path)
+    return path
+
+
+def _validate(path: Path, contract: dict[str, TableSpec]) -> list[str]:
+    return [str(p) for p in validate_file(duckdb.connect(), path, contract["users"], NOW)]
+
+
+def test_landed_file_missing_column(
+    tmp_path: Path, small_world: World, contract: dict[str, TableSpec]
+) -> None:
+    """A landed file without `age` is reported with its path and the column."""
+    _land(small_world, contract, tmp_path)
+    table = pq.read_table(landed_files(tmp_path, "users")[0]).drop_columns(["age"])
+    path = _write_variant(tmp_path, table)
+    assert _validate(path, contract) == [f"{path}: column 'age': missing column"]
+
+
+def test_landed_file_wrong_type(
+    tmp_path: Path, small_world: World, contract: dict[str, TableSpec]
+) -> None:
+    """user_id stored as text is a type error on that column."""
+    _land(small_world, contract, tmp_path)
+    table = pq.read_table(landed_files(tmp_path, "users")[0])
+    table = table.set_column(0, "user_id", table.column("user_id").cast(pa.string()))
+    path = _write_variant(tmp_path, table)
+    assert _validate(path, contract) == [
+        f"{path}: column 'user_id': wrong type: string, expected bigint"
+    ]
+
+
+def test_landed_file_null_ids(
+    tmp_path: Path, small_world: World, contract: dict[str, TableSpec]
+) -> None:
+    """NULL keys are counted."""
+    _land(small_world, contract, tmp_path)
+    table = pq.read_table(landed_files(tmp_path, "users")[0])
+    ids = table.column("user_id").to_pylist()
+    ids[:3] = [None, None, None]
+    path = _write_variant(tmp_path, table.set_column(0, "user_id", pa.array(ids, pa.int64())))
+    assert _validate(path, contract) == [f"{path}: column 'user_id': NULL values (3 rows)"]
+
+
+def test_truncated_file(tmp_path: Path, small_world: World, contract: dict[str, TableSpec]) -> None:
+    """A file cut short in transfer is reported as unreadable, naming the file."""
+    written = _land(small_world, contract, tmp_path)
+    data = written["users"].read_bytes()
+    path = tmp_path / "users" / "truncated.parquet"
+    path.write_bytes(data[: len(data) // 2])
+    (message,) = _validate(path, contract)
+    assert message.startswith(f"{path}: not a readable Parquet file")
+
+
+def test_no_landing_at_all(tmp_path: Path, contract: dict[str, TableSpec]) -> None:
+    """An empty raw folder tells the operator to simulate or land data first."""
+    problems = validate_landed(tmp_path, contract, NOW)
+    assert [p.file for p in problems] == [
+        str(tmp_path / e) for e in ("users", "movies", "interactions")
+    ]
+    assert all("no landed batch" in p.problem for p in problems)

@@ -1,0 +1,24 @@
+"""The dbt encoding vocabulary and the simulator speak the same genres and segments."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from movierec.simulate import GENRES, SEGMENTS
+from movierec.simulate.world import SEGMENT_AGE_BOUNDS
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_dbt_vars_match_the_simulator() -> None:
+    """genres, segments and age thresholds in dbt_project.yml equal the simulator's."""
+    project = yaml.safe_load((REPO / "dbt_project" / "dbt_project.yml").read_text())
+    dbt_vars = project["vars"]
+    assert tuple(dbt_vars["genres"]) == GENRES
+    assert tuple(dbt_vars["segments"]) == SEGMENTS
+    assert (
+        dbt_vars["segment_young_below_age"],
+        dbt_vars["segment_adult_below_age"],
+    ) == SEGMENT_AGE_BOUNDS
