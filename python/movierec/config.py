@@ -40,6 +40,16 @@ class Paths:
         """The raw data contract, written as dbt source properties."""
         return self.dbt_project_dir / "models" / "staging" / "landing" / "_landing__sources.yml"
 
+    @property
+    def ml_features_yml(self) -> Path:
+        """The feature contract of the ml_ models."""
+        return self.dbt_project_dir / "models" / "marts" / "ml" / "_ml__features.yml"
+
+    @property
+    def models_dir(self) -> Path:
+        """Registered models: <model_id>/{model.onnx, metadata.json}."""
+        return self.data_dir / "models"
+
     def entity_dir(self, entity: str) -> Path:
         return self.raw_dir / entity
 

@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
+
 from movierec.config import Paths
 
 
@@ -45,3 +47,12 @@ def run_dbt(paths: Paths, args: Sequence[str], *, check: bool = True) -> DbtResu
     if check and completed.returncode != 0:
         raise DbtError(f"dbt {' '.join(args)} failed (exit {completed.returncode}); see above")
     return DbtResult(args=tuple(args), returncode=completed.returncode)
+
+
+def connect(paths: Paths, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse; close it before dbt runs (DuckDB admits one writing process)."""
+    if not paths.warehouse_path.exists():
+        raise FileNotFoundError(
+            f"no warehouse at {paths.warehouse_path}: run `movierec build` first"
+        )
+    return duckdb.connect(str(paths.warehouse_path), read_only=read_only)

@@ -1,5 +1,9 @@
 with
 
+scoring_requests as (
+    select * from {{ ref('stg_scoring__scoring_requests') }}
+),
+
 users as (
     select * from {{ ref('dim_users') }}
 ),
@@ -24,19 +28,22 @@ seen as (
     from interactions
 ),
 
--- every user against every film they have not viewed, at the scoring moment
+-- the pairs the scorer asked for, minus films the user has viewed, at the scoring moment
 requests as (
-    select
-        users.user_id,
-        movies.movie_id,
+    select distinct
+        scoring_requests.user_id,
+        scoring_requests.movie_id,
         scoring_moment.requested_at
-    from users
-    cross join movies
+    from scoring_requests
+    inner join users
+        on scoring_requests.user_id = users.user_id
+    inner join movies
+        on scoring_requests.movie_id = movies.movie_id
     cross join scoring_moment
     left join seen
         on
-            users.user_id = seen.user_id
-            and movies.movie_id = seen.movie_id
+            scoring_requests.user_id = seen.user_id
+            and scoring_requests.movie_id = seen.movie_id
     where seen.user_id is null
 ),
 

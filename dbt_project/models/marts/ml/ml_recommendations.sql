@@ -1,0 +1,59 @@
+{{ config(materialized='incremental', incremental_strategy='append') }}
+
+with
+
+recommendations as (
+    select * from {{ ref('stg_ml_outputs__recommendations') }}
+),
+
+runs as (
+    select * from {{ ref('stg_ml_outputs__recommendation_runs') }}
+),
+
+users as (
+    select * from {{ ref('dim_users') }}
+),
+
+movies as (
+    select * from {{ ref('dim_movies') }}
+),
+
+new_recommendations as (
+    select * from recommendations
+    {% if is_incremental() -%}
+    -- runs are appended whole, so a run already here is complete
+    where run_id not in (select distinct run_id from {{ this }})
+    {%- endif %}
+),
+
+final as (
+    select
+        -- keys
+        new_recommendations.run_id,
+        new_recommendations.user_id,
+        new_recommendations.movie_id,
+        new_recommendations.model_id,
+
+        -- attributes
+        users.segment,
+        movies.title,
+        movies.primary_genre,
+        runs.candidate_strategy,
+
+        -- measures
+        new_recommendations.recommendation_rank,
+        new_recommendations.score,
+
+        -- timestamps
+        runs.features_as_of,
+        new_recommendations.generated_at
+    from new_recommendations
+    inner join runs
+        on new_recommendations.run_id = runs.run_id
+    left join users
+        on new_recommendations.user_id = users.user_id
+    left join movies
+        on new_recommendations.movie_id = movies.movie_id
+)
+
+select * from final

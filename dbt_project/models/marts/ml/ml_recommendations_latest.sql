@@ -1,0 +1,23 @@
+{{ config(materialized='view') }}
+
+with
+
+recommendations as (
+    select * from {{ ref('ml_recommendations') }}
+),
+
+latest_run as (
+    select run_id
+    from recommendations
+    order by generated_at desc, run_id desc
+    limit 1
+),
+
+final as (
+    select recommendations.*
+    from recommendations
+    inner join latest_run
+        on recommendations.run_id = latest_run.run_id
+)
+
+select * from final

@@ -1,0 +1,28 @@
+with
+
+source as (
+    select * from {{ source('ml_outputs', 'recommendation_runs') }}
+),
+
+renamed as (
+    select
+        -- keys
+        run_id,
+        model_id,
+
+        -- attributes
+        candidate_strategy,
+
+        -- measures
+        top_n,
+        users as user_count,
+        pairs_scored,
+        seconds as run_seconds,
+
+        -- timestamps
+        features_as_of,
+        generated_at
+    from source
+)
+
+select * from renamed

@@ -1,0 +1,24 @@
+with
+
+source as (
+    select * from {{ source('ml_outputs', 'recommendations') }}
+),
+
+renamed as (
+    select
+        -- keys
+        run_id,
+        user_id,
+        movie_id,
+        model_id,
+
+        -- measures
+        rank as recommendation_rank,
+        score,
+
+        -- timestamps
+        generated_at
+    from source
+)
+
+select * from renamed

@@ -1,0 +1,100 @@
+"""The model registry: each model's ONNX file and metadata under data/models/<model_id>/,
+and a row per model (plus its metrics) in the warehouse's ml_outputs schema."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+
+@dataclass(frozen=True)
+class ModelRecord:
+    """One registered model, as stored in ml_outputs.model_registry."""
+
+    model_id: str
+    created_at: datetime
+    feature_set: str
+    features: tuple[str, ...]
+    params: dict[str, Any]
+    trained_from: datetime
+    trained_through: datetime
+    training_rows: int
+    onnx_path: str
+    onnx_sha256: str
+    agreement_max_abs_diff: float
+    agreement_rows: int
+
+    def row(self) -> list[object]:
+        values = asdict(self)
+        values["features"] = json.dumps(list(self.features))
+        values["params"] = json.dumps(self.params, sort_keys=True)
+        return list(values.values())
+
+
+def new_model_id(created_at: datetime, onnx: bytes) -> str:
+    """Sortable by creation time, unique by content."""
+    return f"m{created_at:%Y%m%dT%H%M%S}-{hashlib.sha256(onnx).hexdigest()[:8]}"
+
+
+def write_model_files(
+    models_dir: Path, model_id: str, onnx: bytes, metadata: dict[str, Any]
+) -> Path:
+    """Write model.onnx and metadata.json into a new folder, atomically (rename of the folder)."""
+    target = models_dir / model_id
+    if target.exists():
+        raise FileExistsError(f"model folder {target} already exists")
+    staging = models_dir / f".{model_id}.tmp"
+    staging.mkdir(parents=True)
+    (staging / "model.onnx").write_bytes(onnx)
+    (staging / "metadata.json").write_text(json.dumps(metadata, indent=2, default=str) + "\n")
+    for name in ("model.onnx", "metadata.json"):
+        with (staging / name).open("rb") as handle:
+            os.fsync(handle.fileno())
+    staging.rename(target)
+    return target / "model.onnx"
+
+
+def insert_model(
+    con: duckdb.DuckDBPyConnection,
+    record: ModelRecord,
+    metrics: dict[str, dict[str, float]],
+) -> None:
+    """Register the model and its metrics (split -> metric -> value) in one transaction."""
+    rows = [
+        (record.model_id, split, name, value)
+        for split, values in metrics.items()
+        for name, value in values.items()
+    ]
+    con.execute("begin transaction")
+    try:
+        placeholders = ", ".join("?" * len(record.row()))
+        con.execute(f"insert into ml_outputs.model_registry values ({placeholders})", record.row())
+        con.executemany("insert into ml_outputs.model_metrics values (?, ?, ?, ?)", rows)
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+
+
+def latest_model(con: duckdb.DuckDBPyConnection) -> ModelRecord | None:
+    """The most recently registered model, if any."""
+    rows = con.execute(
+        "select * from ml_outputs.model_registry order by created_at desc, model_id desc limit 1"
+    ).fetchall()
+    if not rows:
+        return None
+    values = list(rows[0])
+    values[3] = tuple(json.loads(values[3]))
+    values[4] = json.loads(values[4])
+    return ModelRecord(*values)
+
+
+def sha256_of(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()

@@ -1,0 +1,1 @@
+"""Scoring users against unseen films and keeping the top N."""

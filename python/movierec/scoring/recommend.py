@@ -1,0 +1,295 @@
+"""Score users against films they have not seen and keep the top N per user.
+
+Two stages keep the nightly fast: a probe of a few users per segment scores the whole
+catalogue and shortlists, per (segment, genre), the films the forest ranks highest; then
+every user is scored exactly, by the exported model, on their segment's shortlist. The
+benchmark measures what the shortlist loses against exhaustive scoring.
+Features always come from the ml_scoring_features view, streamed as Arrow batches.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from movierec.scoring.requests import (
+    probe_users,
+    request_all_films,
+    request_candidates,
+)
+from movierec.training.export import OnnxScorer
+from movierec.training.forest import Matrix
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class RecommendSettings:
+    """How many films to keep per user and how to pick the ones to score."""
+
+    top_n: int = 10
+    # Films shortlisted per (segment, genre); 0 scores every unseen film (exhaustive).
+    candidates_per_genre: int = 30
+    probe_users_per_segment: int = 64
+    users_per_chunk: int = 20_000
+    batch_rows: int = 262_144
+    seed: int = 42
+
+    def __post_init__(self) -> None:
+        if self.top_n < 1:
+            raise ValueError(f"top_n must be at least 1, got {self.top_n}")
+        if self.candidates_per_genre < 0:
+            raise ValueError("candidates_per_genre must be >= 0 (0 = exhaustive)")
+
+    @property
+    def strategy(self) -> str:
+        if self.candidates_per_genre == 0:
+            return "exhaustive"
+        return f"segment_genre_top_k:{self.candidates_per_genre}"
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    run_id: str
+    model_id: str
+    users: int
+    recommendations: int
+    pairs_scored: int
+    features_as_of: datetime
+    seconds: float
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def pairs_per_second(self) -> float:
+        return self.pairs_scored / self.seconds if self.seconds else 0.0
+
+
+def feature_batches(
+    con: duckdb.DuckDBPyConnection, features: Sequence[str], batch_rows: int
+) -> Iterator[tuple[pa.RecordBatch, Matrix]]:
+    """ml_scoring_features in Arrow batches: the key columns (user_id, movie_id,
+    requested_at) and the float32 feature matrix, in the model's column order."""
+    columns = ", ".join(f"cast({name} as float) as {name}" for name in features)
+    reader = con.sql(
+        f"select user_id, movie_id, requested_at, {columns} from ml.ml_scoring_features"
+    ).to_arrow_reader(batch_rows)
+    for batch in reader:
+        matrix = np.column_stack(
+            [batch.column(i).to_numpy() for i in range(3, 3 + len(features))]
+        ).astype(np.float32, copy=False)
+        yield batch.select([0, 1, 2]), matrix
+
+
+def stream_scores(
+    con: duckdb.DuckDBPyConnection, scorer: OnnxScorer, features: Sequence[str], batch_rows: int
+) -> Iterator[pa.RecordBatch]:
+    """(user_id, movie_id, requested_at, score) for every row of ml_scoring_features."""
+    for keys, matrix in feature_batches(con, features, batch_rows):
+        score = scorer.positive_probability(matrix)
+        yield pa.record_batch(
+            [*keys.columns, pa.array(score)],
+            names=["user_id", "movie_id", "requested_at", "score"],
+        )
+
+
+def score_into(
+    con: duckdb.DuckDBPyConnection,
+    scorer: OnnxScorer,
+    features: Sequence[str],
+    table: str,
+    batch_rows: int,
+) -> tuple[int, datetime | None]:
+    """Score the current requests into temp table `table`; returns rows and the as-of."""
+    con.execute(
+        f"create or replace temp table {table} "
+        "(user_id bigint, movie_id bigint, requested_at timestamp, score float)"
+    )
+    reader = con.cursor()  # stream on a second connection while inserting on this one
+    rows, as_of = 0, None
+    try:
+        for batch in stream_scores(reader, scorer, features, batch_rows):
+            con.register("scored_batch", batch)
+            con.execute(f"insert into {table} select * from scored_batch")
+            con.unregister("scored_batch")
+            rows += batch.num_rows
+            if as_of is None and batch.num_rows:
+                as_of = batch.column(2)[0].as_py()
+    finally:
+        reader.close()
+    return rows, as_of
+
+
+def keep_top_n(con: duckdb.DuckDBPyConnection, scores: str, target: str, top_n: int) -> None:
+    """Append each user's `top_n` best-scored films (ties: lower movie_id) to `target`."""
+    con.execute(
+        f"""
+        insert into {target}
+        select user_id, rank, movie_id, score from (
+            select user_id, movie_id, score,
+                cast(row_number() over (
+                    partition by user_id order by score desc, movie_id
+                ) as integer) as rank
+            from {scores}
+        )
+        where rank <= {int(top_n)}
+        """
+    )
+
+
+def shortlist_films(
+    con: duckdb.DuckDBPyConnection,
+    scorer: OnnxScorer,
+    features: Sequence[str],
+    settings: RecommendSettings,
+) -> int:
+    """Temp table `shortlist` (segment, movie_id): per segment and genre, the films the
+    forest scores highest on average over a probe of that segment's users."""
+    probes = probe_users(con, settings.probe_users_per_segment, settings.seed)
+    request_all_films(con, probes)
+    score_into(con, scorer, features, "probe_scores", settings.batch_rows)
+    con.execute(
+        f"""
+        create or replace temp table shortlist as
+        select distinct segment, movie_id from (
+            select users.segment, genres.genre, probe.movie_id,
+                row_number() over (
+                    partition by users.segment, genres.genre
+                    order by avg(probe.score) desc, probe.movie_id
+                ) as pick
+            from probe_scores as probe
+            inner join core.dim_users as users on probe.user_id = users.user_id
+            inner join intermediate.int_movie_genres_unnested as genres
+                on probe.movie_id = genres.movie_id
+            group by users.segment, genres.genre, probe.movie_id
+        )
+        where pick <= {int(settings.candidates_per_genre)}
+        """
+    )
+    (count,) = con.execute("select count(*) from shortlist").fetchall()[0]
+    return int(count)
+
+
+def user_chunks(con: duckdb.DuckDBPyConnection, users_per_chunk: int) -> list[list[int]]:
+    rows = con.execute("select user_id from core.dim_users order by user_id").fetchall()
+    ids = [int(row[0]) for row in rows]
+    return [ids[i : i + users_per_chunk] for i in range(0, len(ids), users_per_chunk)]
+
+
+def recommend(
+    con: duckdb.DuckDBPyConnection,
+    scorer: OnnxScorer,
+    model_id: str,
+    features: Sequence[str],
+    settings: RecommendSettings,
+    progress: Progress = lambda _: None,
+) -> RunSummary:
+    """Score, keep the top N per user and append the run to ml_outputs in one transaction."""
+    started = time.perf_counter()
+    stages: dict[str, float] = {}
+    run_id = datetime.now(UTC).strftime("r%Y%m%dT%H%M%S%fZ")
+    con.execute(
+        "create or replace temp table run_top_n "
+        "(user_id bigint, rank integer, movie_id bigint, score float)"
+    )
+    if settings.candidates_per_genre:
+        shortlisted = shortlist_films(con, scorer, features, settings)
+        stages["shortlist"] = time.perf_counter() - started
+        progress(f"shortlisted {shortlisted:,} (segment, film) pairs")
+
+    pairs, as_of = 0, None
+    chunks = user_chunks(con, settings.users_per_chunk)
+    for number, chunk in enumerate(chunks, start=1):
+        chunk_started = time.perf_counter()
+        if settings.candidates_per_genre:
+            con.execute(
+                "create or replace temp table chunk_users as select unnest(?::bigint[]) as user_id",
+                [chunk],
+            )
+            request_candidates(con, "shortlist", "chunk_users", settings.top_n)
+        else:
+            request_all_films(con, chunk)
+        rows, chunk_as_of = score_into(con, scorer, features, "chunk_scores", settings.batch_rows)
+        keep_top_n(con, "chunk_scores", "run_top_n", settings.top_n)
+        pairs += rows
+        as_of = as_of or chunk_as_of
+        progress(
+            f"chunk {number}/{len(chunks)}: {len(chunk):,} users, {rows:,} pairs scored "
+            f"in {time.perf_counter() - chunk_started:.1f} s"
+        )
+    stages["score"] = time.perf_counter() - started - stages.get("shortlist", 0.0)
+    if as_of is None:
+        raise RuntimeError("nothing to score: the warehouse has no users or no films")
+
+    generated_at = datetime.now(UTC).replace(tzinfo=None)
+    seconds = time.perf_counter() - started
+    con.execute("begin transaction")
+    try:
+        con.execute(
+            "insert into ml_outputs.recommendations "
+            "select ?, user_id, rank, movie_id, score, ?, ? from run_top_n",
+            [run_id, model_id, generated_at],
+        )
+        (users, recommendations) = con.execute(
+            "select count(distinct user_id), count(*) from run_top_n"
+        ).fetchall()[0]
+        con.execute(
+            "insert into ml_outputs.recommendation_runs values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [run_id, model_id, generated_at, as_of, settings.top_n, users,
+             settings.strategy, pairs, round(seconds, 3)],
+        )  # fmt: skip
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return RunSummary(
+        run_id=run_id,
+        model_id=model_id,
+        users=int(users),
+        recommendations=int(recommendations),
+        pairs_scored=pairs,
+        features_as_of=as_of,
+        seconds=seconds,
+        stage_seconds={k: round(v, 2) for k, v in stages.items()},
+    )
+
+
+def exhaustive_match_share(
+    con: duckdb.DuckDBPyConnection,
+    scorer: OnnxScorer,
+    features: Sequence[str],
+    run_id: str,
+    user_ids: Sequence[int],
+    top_n: int,
+    batch_rows: int,
+) -> float:
+    """Share of `user_ids` whose top-N films in run `run_id` are exactly the top-N of
+    scoring every unseen film (as sets)."""
+    request_all_films(con, user_ids)
+    score_into(con, scorer, features, "exhaustive_scores", batch_rows)
+    con.execute(
+        "create or replace temp table exhaustive_top_n "
+        "(user_id bigint, rank integer, movie_id bigint, score float)"
+    )
+    keep_top_n(con, "exhaustive_scores", "exhaustive_top_n", top_n)
+    (share,) = con.execute(
+        """
+        with exhaustive as (
+            select user_id, list(movie_id order by movie_id) as films
+            from exhaustive_top_n group by user_id
+        ),
+        served as (
+            select user_id, list(movie_id order by movie_id) as films
+            from ml_outputs.recommendations where run_id = ? group by user_id
+        )
+        select avg(case when exhaustive.films = served.films then 1.0 else 0.0 end)
+        from exhaustive inner join served on exhaustive.user_id = served.user_id
+        """,
+        [run_id],
+    ).fetchall()[0]
+    return float(share)

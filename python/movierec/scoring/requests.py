@@ -1,0 +1,98 @@
+"""Which (user, film) pairs to score: exhaustive, or a candidate shortlist.
+
+The scorer writes the pairs into `scoring.scoring_requests`; the ml_scoring_features view
+turns exactly those pairs (minus films the user viewed) into features with the same SQL
+that built the training rows. Every function here is one SQL statement on the warehouse.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import duckdb
+
+REQUESTS = "scoring.scoring_requests"
+
+
+def request_pairs(
+    con: duckdb.DuckDBPyConnection, select_sql: str, params: Sequence[object] = ()
+) -> int:
+    """Replace the scoring requests with the (user_id, movie_id) rows of `select_sql`."""
+    con.execute(f"delete from {REQUESTS}")
+    con.execute(f"insert into {REQUESTS} (user_id, movie_id) {select_sql}", list(params))
+    (count,) = con.execute(f"select count(*) from {REQUESTS}").fetchall()[0]
+    return int(count)
+
+
+def request_all_films(con: duckdb.DuckDBPyConnection, user_ids: Sequence[int] | None = None) -> int:
+    """Every film for the given users (all users when None): exhaustive scoring."""
+    where = "" if user_ids is None else "where users.user_id in (select unnest(?::bigint[]))"
+    params: list[object] = [] if user_ids is None else [list(user_ids)]
+    return request_pairs(
+        con,
+        f"""
+        select users.user_id, movies.movie_id
+        from core.dim_users as users
+        cross join core.dim_movies as movies
+        {where}
+        """,
+        params,
+    )
+
+
+def probe_users(con: duckdb.DuckDBPyConnection, per_segment: int, seed: int) -> list[int]:
+    """A seeded, reproducible sample of users from each segment."""
+    rows = con.execute(
+        """
+        select user_id from (
+            select user_id,
+                row_number() over (partition by segment order by hash(user_id + ?)) as pick
+            from core.dim_users
+        )
+        where pick <= ?
+        order by user_id
+        """,
+        [seed, per_segment],
+    ).fetchall()
+    return [int(r[0]) for r in rows]
+
+
+def request_candidates(
+    con: duckdb.DuckDBPyConnection, shortlist_table: str, users_table: str, top_n: int
+) -> int:
+    """Each user of `users_table` x the shortlisted films of their segment; a user left
+    with fewer than `top_n` unseen shortlisted films gets every film instead, so nobody
+    receives fewer recommendations than their unseen catalogue allows."""
+    return request_pairs(
+        con,
+        f"""
+        with chunk as (
+            select users.user_id, users.segment
+            from core.dim_users as users
+            inner join {users_table} as wanted on users.user_id = wanted.user_id
+        ),
+        shortlisted as (
+            select chunk.user_id, shortlist.movie_id
+            from chunk
+            inner join {shortlist_table} as shortlist on chunk.segment = shortlist.segment
+        ),
+        unseen_counts as (
+            select shortlisted.user_id, count(*) as unseen
+            from shortlisted
+            anti join core.fct_interactions as seen
+                on shortlisted.user_id = seen.user_id and shortlisted.movie_id = seen.movie_id
+            group by shortlisted.user_id
+        ),
+        short_users as (
+            select chunk.user_id
+            from chunk
+            left join unseen_counts on chunk.user_id = unseen_counts.user_id
+            where coalesce(unseen_counts.unseen, 0) < {int(top_n)}
+        )
+        select user_id, movie_id from shortlisted
+        where user_id not in (select user_id from short_users)
+        union all
+        select short_users.user_id, movies.movie_id
+        from short_users cross join core.dim_movies as movies
+        """,
+    )

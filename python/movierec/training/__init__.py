@@ -1,0 +1,1 @@
+"""Fitting, evaluating and exporting the random forest."""

@@ -1,0 +1,182 @@
+"""`movierec train`: evaluate, refit, export, check agreement, register."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import numpy.typing as npt
+from sklearn.ensemble import RandomForestClassifier
+
+from movierec.features import FeatureContract, FeatureSet
+from movierec.registry import ModelRecord, insert_model, new_model_id, write_model_files
+from movierec.scoring.recommend import feature_batches
+from movierec.scoring.requests import probe_users, request_all_films
+from movierec.training.export import (
+    INPUT_NAME,
+    OUTPUT_NAME,
+    Agreement,
+    AgreementError,
+    OnnxScorer,
+    check_agreement,
+    to_onnx,
+)
+from movierec.training.forest import (
+    ForestParams,
+    Labels,
+    Matrix,
+    Metrics,
+    evaluate,
+    fit_forest,
+    random_split,
+    time_split,
+)
+
+Progress = Callable[[str], None]
+ONNX_IO = {"input": INPUT_NAME, "output": OUTPUT_NAME, "dtype": "float32", "positive_class": 1}
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """What to train and how to judge it."""
+
+    forest: ForestParams = field(default_factory=ForestParams)
+    feature_set: FeatureSet = "all"
+    test_fraction: float = 0.2
+    compare_random_split: bool = True
+    # Users whose full unseen catalogue the agreement check scores with both models.
+    agreement_users: int = 30
+    agreement_top_n: int = 10
+
+
+@dataclass(frozen=True)
+class TrainingData:
+    features: Matrix
+    labels: Labels
+    requested_at: npt.NDArray[np.datetime64]
+    user_ids: npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    record: ModelRecord
+    metrics: dict[str, Metrics]
+    agreement: Agreement
+    seconds: float
+
+
+def load_training_data(
+    con: duckdb.DuckDBPyConnection, contract: FeatureContract, columns: tuple[str, ...]
+) -> TrainingData:
+    """The training feature model as float32 features, labels and request times (Arrow)."""
+    selected = ", ".join(f"cast({c} as float) as {c}" for c in columns)
+    table = con.sql(
+        f"select user_id, requested_at, {contract.label}, {selected} "
+        "from ml.ml_training_features order by requested_at, interaction_id"
+    ).to_arrow_table()
+    if table.num_rows == 0:
+        raise RuntimeError("ml.ml_training_features is empty: land viewings and run dbt build")
+    features = np.column_stack([table.column(c).to_numpy() for c in columns]).astype(np.float32)
+    return TrainingData(
+        features=features,
+        labels=table.column(contract.label).to_numpy(zero_copy_only=False).astype(np.int8),
+        requested_at=table.column("requested_at").to_numpy(),
+        user_ids=table.column("user_id").to_numpy(),
+    )
+
+
+def train_model(
+    con: duckdb.DuckDBPyConnection,
+    contract: FeatureContract,
+    models_dir: Path,
+    settings: TrainSettings,
+    progress: Progress = lambda _: None,
+) -> TrainResult:
+    """Evaluate on a time split (and the seed's random split), refit on every row, export
+    to ONNX, check the export, and register it. Raises AgreementError, registering
+    nothing, when the export disagrees with the forest."""
+    started = time.perf_counter()
+    columns = contract.select(settings.feature_set)
+    data = load_training_data(con, contract, columns)
+    progress(f"loaded {len(data.labels):,} training rows x {len(columns)} features")
+
+    metrics: dict[str, Metrics] = {}
+    test = time_split(data.requested_at, settings.test_fraction)
+    _, metrics["time"] = evaluate(data.features, data.labels, test, settings.forest)
+    progress(f"time split: {_describe(metrics['time'])}")
+    if settings.compare_random_split:
+        seed = settings.forest.random_state
+        random_test = random_split(data.labels, settings.test_fraction, seed)
+        _, metrics["random"] = evaluate(data.features, data.labels, random_test, settings.forest)
+        progress(f"random split: {_describe(metrics['random'])}")
+
+    forest = fit_forest(data.features, data.labels, settings.forest)
+    onnx = to_onnx(forest, len(columns))
+    scorer = OnnxScorer(onnx)
+    agreement = _check_export(con, forest, scorer, data, test, columns, settings)
+    progress(
+        f"ONNX agreement: max |diff| {agreement.max_abs_diff:.2e} over {agreement.rows:,} rows, "
+        f"top-{settings.agreement_top_n} differs for {agreement.groups_with_other_top_n} "
+        f"of {agreement.groups} users"
+    )
+    if not agreement.passed:
+        raise AgreementError(
+            f"ONNX export disagrees with the trained forest: max |P_onnx - P_sklearn| = "
+            f"{agreement.max_abs_diff:.2e} (bar 1e-5), top-{settings.agreement_top_n} differs "
+            f"for {agreement.groups_with_other_top_n} users; the model was not registered"
+        )
+
+    created_at = datetime.now(UTC).replace(tzinfo=None)
+    model_id = new_model_id(created_at, onnx)
+    record = ModelRecord(
+        model_id=model_id,
+        created_at=created_at,
+        feature_set=settings.feature_set,
+        features=columns,
+        params=settings.forest.as_dict(),
+        trained_from=data.requested_at.min().astype("datetime64[us]").item(),
+        trained_through=data.requested_at.max().astype("datetime64[us]").item(),
+        training_rows=len(data.labels),
+        onnx_path=str(models_dir / model_id / "model.onnx"),
+        onnx_sha256=hashlib.sha256(onnx).hexdigest(),
+        agreement_max_abs_diff=agreement.max_abs_diff,
+        agreement_rows=agreement.rows,
+    )
+    split_metrics = {split: m.as_dict() for split, m in metrics.items()}
+    metadata = {**asdict(record), "metrics": split_metrics, "onnx_io": ONNX_IO}
+    write_model_files(models_dir, model_id, onnx, metadata)
+    insert_model(con, record, split_metrics)
+    return TrainResult(record, metrics, agreement, time.perf_counter() - started)
+
+
+def _check_export(
+    con: duckdb.DuckDBPyConnection,
+    forest: RandomForestClassifier,
+    scorer: OnnxScorer,
+    data: TrainingData,
+    test: npt.NDArray[np.bool_],
+    columns: tuple[str, ...],
+    settings: TrainSettings,
+) -> Agreement:
+    """Agreement on the time-split test rows plus every unseen film of a few users."""
+    per_segment = max(1, settings.agreement_users // 3)
+    request_all_films(con, probe_users(con, per_segment, seed=settings.forest.random_state + 1))
+    parts = list(feature_batches(con, columns, batch_rows=1_000_000))
+    scoring_users = np.concatenate([keys.column(0).to_numpy() for keys, _ in parts])
+    features = np.vstack([data.features[test], *(matrix for _, matrix in parts)])
+    # group test rows by user and scoring rows by user, never mixing the two
+    groups = np.concatenate([data.user_ids[test], -scoring_users])
+    return check_agreement(forest, scorer, features, groups, settings.agreement_top_n)
+
+
+def _describe(m: Metrics) -> str:
+    return (
+        f"AUC {m.auc:.3f}, precision {m.precision:.3f}, recall {m.recall:.3f}, F1 {m.f1:.3f} "
+        f"({m.train_rows:,} train / {m.test_rows:,} test rows, fit {m.fit_seconds:.1f} s)"
+    )
