@@ -120,7 +120,7 @@ def _feature_contract(paths: Paths) -> FeatureContract:
 @app.command()
 def train(
     trees: Annotated[int, typer.Option(help="Number of trees.")] = ForestParams.n_estimators,
-    max_depth: Annotated[int, typer.Option(help="Maximum tree depth.")] = 10,
+    max_depth: Annotated[int, typer.Option(help="Maximum tree depth.")] = 8,
     min_samples_split: Annotated[int, typer.Option()] = ForestParams.min_samples_split,
     feature_set: Annotated[
         str, typer.Option(help="'all' (contract features) or 'seed' (the seed's 22).")

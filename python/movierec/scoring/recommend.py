@@ -34,9 +34,10 @@ class RecommendSettings:
     """How many films to keep per user and how to pick the ones to score."""
 
     top_n: int = 10
-    # Films shortlisted per (segment, genre); 0 scores every unseen film (exhaustive).
-    candidates_per_genre: int = 30
-    probe_users_per_segment: int = 64
+    # Each probe user's best films per genre that join their segment's shortlist;
+    # 0 scores every unseen film (exhaustive). Defaults measured by bench_recommend.py.
+    candidates_per_genre: int = 15
+    probe_users_per_segment: int = 256
     users_per_chunk: int = 20_000
     batch_rows: int = 262_144
     seed: int = 42
@@ -51,7 +52,10 @@ class RecommendSettings:
     def strategy(self) -> str:
         if self.candidates_per_genre == 0:
             return "exhaustive"
-        return f"segment_genre_top_k:{self.candidates_per_genre}"
+        return (
+            f"probe_top_k:{self.candidates_per_genre}"
+            f"/probes_per_segment:{self.probe_users_per_segment}"
+        )
 
 
 @dataclass(frozen=True)
@@ -148,8 +152,13 @@ def shortlist_films(
     features: Sequence[str],
     settings: RecommendSettings,
 ) -> int:
-    """Temp table `shortlist` (segment, movie_id): per segment and genre, the films the
-    forest scores highest on average over a probe of that segment's users."""
+    """Temp table `shortlist` (segment, movie_id): every film that is among the
+    `candidates_per_genre` best of its genre for at least one probe user of the segment.
+
+    A forest's ranking of films within a genre differs from user to user (the film
+    features interact with the user's), so an average over probe users misses many
+    users' favourites; the union of each probe user's own top films does not.
+    """
     probes = probe_users(con, settings.probe_users_per_segment, settings.seed)
     request_all_films(con, probes)
     score_into(con, scorer, features, "probe_scores", settings.batch_rows)
@@ -157,16 +166,15 @@ def shortlist_films(
         f"""
         create or replace temp table shortlist as
         select distinct segment, movie_id from (
-            select users.segment, genres.genre, probe.movie_id,
+            select users.segment, probe.movie_id,
                 row_number() over (
-                    partition by users.segment, genres.genre
-                    order by avg(probe.score) desc, probe.movie_id
+                    partition by probe.user_id, genres.genre
+                    order by probe.score desc, probe.movie_id
                 ) as pick
             from probe_scores as probe
             inner join core.dim_users as users on probe.user_id = users.user_id
             inner join intermediate.int_movie_genres_unnested as genres
                 on probe.movie_id = genres.movie_id
-            group by users.segment, genres.genre, probe.movie_id
         )
         where pick <= {int(settings.candidates_per_genre)}
         """

@@ -28,8 +28,8 @@ Mask = npt.NDArray[np.bool_]
 class ForestParams:
     """RandomForestClassifier parameters; the defaults are chosen by validation (README)."""
 
-    n_estimators: int = 50
-    max_depth: int | None = 10
+    n_estimators: int = 30
+    max_depth: int | None = 8
     min_samples_split: int = 20
     min_samples_leaf: int = 1
     max_features: Literal["sqrt", "log2"] | float = "sqrt"
