@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
@@ -15,53 +12,16 @@ import pyarrow.parquet as pq
 import pytest
 
 from movierec.config import Paths
+from movierec.scoring.requests import request_all_films
 from movierec.warehouse import run_dbt
+from tests.integration.harness import N_INTERACTIONS, N_MOVIES, N_USERS, paths_for, query, run_cli
 
 pytestmark = pytest.mark.integration
-
-REPO = Path(__file__).resolve().parents[2]
-N_USERS, N_MOVIES, N_INTERACTIONS = 300, 60, 4_000
-
-
-def _paths(data_dir: Path) -> Paths:
-    return Paths(
-        project_dir=REPO, data_dir=data_dir, warehouse_path=data_dir / "warehouse" / "w.duckdb"
-    )
-
-
-def _movierec(paths: Paths, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "MOVIEREC_PROJECT_DIR": str(REPO), **paths.dbt_env()}
-    return subprocess.run(
-        [sys.executable, "-m", "movierec", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-
-
-@pytest.fixture(scope="module")
-def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Paths:
-    paths = _paths(tmp_path_factory.mktemp("data"))
-    simulated = _movierec(
-        paths, "simulate", "--users", str(N_USERS), "--movies", str(N_MOVIES),
-        "--interactions", str(N_INTERACTIONS), "--seed", "11",
-    )  # fmt: skip
-    assert simulated.returncode == 0, simulated.stderr
-    nightly = _movierec(paths, "nightly")
-    assert nightly.returncode == 0, nightly.stdout + nightly.stderr
-    assert "simulating" not in nightly.stdout  # it found the landing and built on it
-    return paths
-
-
-def _query(paths: Paths, sql: str) -> pl.DataFrame:
-    with duckdb.connect(str(paths.warehouse_path), read_only=True) as con:
-        return pl.from_arrow(con.sql(sql).to_arrow_table())  # type: ignore[return-value]
 
 
 def test_layers_are_schemas_with_the_expected_rows(warehouse: Paths) -> None:
     """Staging, intermediate, core and ml schemas hold the models; grains are as documented."""
-    counts = _query(
+    counts = query(
         warehouse,
         """
         select
@@ -81,23 +41,26 @@ def test_layers_are_schemas_with_the_expected_rows(warehouse: Paths) -> None:
     }
 
 
-def test_scoring_rows_are_exactly_the_unseen_pairs(warehouse: Paths) -> None:
-    """users x films minus the pairs a user viewed, none of them seen."""
-    seen = _query(
-        warehouse,
-        "select count(*) as n from (select distinct user_id, movie_id from core.fct_interactions)",
-    )
-    scoring = _query(
-        warehouse,
-        """
-        select count(*) as n, count(distinct requested_at) as moments,
-            count(*) filter (where exists (
-                select 1 from core.fct_interactions f
-                where f.user_id = s.user_id and f.movie_id = s.movie_id)) as seen_rows
-        from ml.ml_scoring_features s
-        """,
-    ).row(0, named=True)
-    assert scoring == {"n": N_USERS * N_MOVIES - seen["n"][0], "moments": 1, "seen_rows": 0}
+def test_scoring_view_serves_requested_unseen_pairs(warehouse: Paths, tmp_path: Path) -> None:
+    """Asked for every (user, film), ml_scoring_features returns users x films minus the
+    pairs a user viewed, all at one moment, none of them seen."""
+    copy = tmp_path / "w.duckdb"
+    shutil.copy(warehouse.warehouse_path, copy)
+    with duckdb.connect(str(copy)) as con:
+        request_all_films(con)
+        (seen,) = con.execute(
+            "select count(*) from (select distinct user_id, movie_id from core.fct_interactions)"
+        ).fetchall()[0]
+        row = con.execute(
+            """
+            select count(*), count(distinct requested_at),
+                count(*) filter (where exists (
+                    select 1 from core.fct_interactions f
+                    where f.user_id = s.user_id and f.movie_id = s.movie_id))
+            from ml.ml_scoring_features s
+            """
+        ).fetchall()[0]
+    assert row == (N_USERS * N_MOVIES - seen, 1, 0)
 
 
 def test_history_features_are_point_in_time(warehouse: Paths) -> None:
@@ -128,7 +91,7 @@ def test_history_features_are_point_in_time(warehouse: Paths) -> None:
         .join(in_genre, on="interaction_id", how="left")
         .fill_null(0)
     )
-    actual = _query(
+    actual = query(
         warehouse,
         """
         select interaction_id, user_prior_interactions, user_prior_like_rate,
@@ -148,7 +111,7 @@ def test_history_features_are_point_in_time(warehouse: Paths) -> None:
 
 def test_preferred_genre_feature_matches_the_landed_preferences(warehouse: Paths) -> None:
     """is_preferred_genre is 1 exactly when the film's genre is in the user's stated list."""
-    mismatches = _query(
+    mismatches = query(
         warehouse,
         """
         select count(*) as n
@@ -175,7 +138,7 @@ def test_every_model_is_documented_and_tested(warehouse: Paths, tmp_path: Path) 
         for dep in node["depends_on"]["nodes"]
     } | {test["depends_on"]["nodes"][0] for test in manifest.get("unit_tests", {}).values()}
     models = {k: v for k, v in manifest["nodes"].items() if v["resource_type"] == "model"}
-    assert len(models) == 13
+    assert len(models) == 21
     for key, model in models.items():
         assert model["description"].strip(), f"{key} has no description"
         assert key in tested, f"{key} has no test"
@@ -191,14 +154,14 @@ def test_bad_landing_stops_the_build_and_keeps_the_warehouse(
     and the published warehouse file untouched."""
     data = tmp_path / "data"
     shutil.copytree(warehouse.data_dir, data)
-    paths = _paths(data)
+    paths = paths_for(data)
     good = next((data / "raw" / "users").glob("*.parquet"))
     table = pq.read_table(good)
     bad = data / "raw" / "users" / "99990101T000000000000Z.parquet"
     user_ids = table.column("user_id").cast("int32")
     pq.write_table(table.set_column(0, "user_id", user_ids), bad)
     before = paths.warehouse_path.read_bytes()
-    result = _movierec(paths, "build")
+    result = run_cli(paths, "build")
     assert result.returncode == 1
     assert f"{bad}: column 'user_id': wrong type: int32, expected bigint" in result.stderr
     assert paths.warehouse_path.read_bytes() == before

@@ -1,0 +1,44 @@
+"""Helpers for running the real CLI against a throwaway data folder."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from movierec.config import Paths
+
+REPO = Path(__file__).resolve().parents[2]
+# The small world every integration test shares.
+N_USERS, N_MOVIES, N_INTERACTIONS = 300, 60, 4_000
+
+
+def paths_for(data_dir: Path) -> Paths:
+    """An installation whose data and warehouse live under `data_dir`."""
+    return Paths(
+        project_dir=REPO, data_dir=data_dir, warehouse_path=data_dir / "warehouse" / "w.duckdb"
+    )
+
+
+def run_cli(paths: Paths, *args: str) -> subprocess.CompletedProcess[str]:
+    """`python -m movierec ARGS` with the environment pointing at `paths`."""
+    env = {**os.environ, "MOVIEREC_PROJECT_DIR": str(REPO), **paths.dbt_env()}
+    return subprocess.run(
+        [sys.executable, "-m", "movierec", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def query(paths: Paths, sql: str) -> pl.DataFrame:
+    """Run SQL on the warehouse through a read-only connection, as an analyst would."""
+    with duckdb.connect(str(paths.warehouse_path), read_only=True) as con:
+        frame = pl.from_arrow(con.sql(sql).to_arrow_table())
+    assert isinstance(frame, pl.DataFrame)
+    return frame
