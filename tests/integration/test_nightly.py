@@ -59,8 +59,8 @@ def test_every_user_gets_their_top_n(warehouse: Paths) -> None:
     assert set(lists["low"].to_list()) == {1}
     assert (lists["high"].to_numpy() == expected).all()
     assert lists["seen_served"].sum() == 0
-    assert lists["min_score"].min() >= 0.0
-    assert lists["max_score"].max() <= 1.0
+    assert lists["min_score"].to_numpy().min() >= 0.0
+    assert lists["max_score"].to_numpy().max() <= 1.0
 
 
 def test_model_is_registered_with_its_files(warehouse: Paths) -> None:
