@@ -30,7 +30,7 @@ lint: $(INSTALLED)
 	$(BIN)/mypy
 	# sqlfluff compiles the project through dbt; point it at a throwaway warehouse.
 	tmp=$$(mktemp -d) && MOVIEREC_DUCKDB_PATH=$$tmp/lint.duckdb \
-		$(BIN)/sqlfluff lint dbt_project/models --disable-progress-bar; \
+		$(BIN)/sqlfluff lint dbt_project/models dbt_project/tests --disable-progress-bar; \
 		status=$$?; rm -rf $$tmp; exit $$status
 
 ## Everything CI runs: linters, then every test (unit, dbt via integration).

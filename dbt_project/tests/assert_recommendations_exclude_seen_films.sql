@@ -19,4 +19,4 @@ inner join interactions
     on
         recommendations.user_id = interactions.user_id
         and recommendations.movie_id = interactions.movie_id
-        and interactions.interacted_at < recommendations.features_as_of
+        and recommendations.features_as_of > interactions.interacted_at
