@@ -38,7 +38,8 @@ class RecommendSettings:
     # 0 scores every unseen film (exhaustive). Defaults measured by bench_recommend.py.
     candidates_per_genre: int = 15
     probe_users_per_segment: int = 256
-    users_per_chunk: int = 20_000
+    # Bounds memory: users are scored in chunks of about this many (user, film) pairs.
+    pairs_per_chunk: int = 4_000_000
     batch_rows: int = 262_144
     seed: int = 42
 
@@ -208,10 +209,15 @@ def recommend(
     if settings.candidates_per_genre:
         shortlisted = shortlist_films(con, scorer, features, settings)
         stages["shortlist"] = time.perf_counter() - started
+        (films_per_user,) = con.execute(
+            "select max(films) from (select count(*) as films from shortlist group by segment)"
+        ).fetchall()[0]
         progress(f"shortlisted {shortlisted:,} (segment, film) pairs")
+    else:
+        (films_per_user,) = con.execute("select count(*) from core.dim_movies").fetchall()[0]
 
     pairs, as_of = 0, None
-    chunks = user_chunks(con, settings.users_per_chunk)
+    chunks = user_chunks(con, max(1, settings.pairs_per_chunk // max(1, int(films_per_user))))
     for number, chunk in enumerate(chunks, start=1):
         chunk_started = time.perf_counter()
         if settings.candidates_per_genre:

@@ -1,0 +1,73 @@
+"""Shared by the benchmark scripts: run a movierec CLI step in a fresh process and
+measure its wall time and peak resident memory (including dbt and other children)."""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+REPO = Path(__file__).resolve().parents[1]
+RESULTS = REPO / "benchmarks" / "results"
+SCALES: dict[str, tuple[int, int, int]] = {
+    "1x": (10_000, 2_000, 150_000),
+    "10x": (100_000, 20_000, 1_500_000),
+}
+# Runs a command and prints the peak RSS (KiB) of it and everything it waited for.
+_MEASURE = (
+    "import resource, subprocess, sys; "
+    "code = subprocess.run(sys.argv[1:]).returncode; "
+    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); "
+    "sys.exit(code)"
+)
+
+
+@dataclass(frozen=True)
+class StepResult:
+    scale: str
+    step: str
+    seconds: float
+    peak_rss_mib: float
+    stdout: str
+
+
+def data_env(data: Path) -> dict[str, str]:
+    """Environment pointing movierec at a data folder of its own."""
+    return {
+        **os.environ,
+        "MOVIEREC_DATA_DIR": str(data),
+        "MOVIEREC_DUCKDB_PATH": str(data / "warehouse" / "movierec.duckdb"),
+    }
+
+
+def simulate_args(scale: str) -> list[str]:
+    users, movies, interactions = SCALES[scale]
+    return [
+        "simulate", "--users", str(users), "--movies", str(movies),
+        "--interactions", str(interactions),
+    ]  # fmt: skip
+
+
+def run_step(scale: str, step: str, args: list[str], env: dict[str, str]) -> StepResult:
+    """Run `python -m movierec ARGS` in a fresh process; stop loudly if it fails."""
+    command = [sys.executable, "-c", _MEASURE, sys.executable, "-m", "movierec", *args]
+    started = time.perf_counter()
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"{step} at {scale} failed:\n{done.stdout}\n{done.stderr}")
+    peak_kib = int(done.stderr.strip().splitlines()[-1])
+    return StepResult(scale, step, round(seconds, 2), round(peak_kib / 1024, 1), done.stdout)
+
+
+def machine() -> str:
+    return (
+        f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"duckdb {duckdb.__version__}"
+    )
