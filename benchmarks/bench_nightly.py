@@ -16,12 +16,13 @@ import argparse
 import json
 import re
 import tempfile
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
-from benchmarks.measure import RESULTS, StepResult, data_env, machine, run_step, simulate_args
+from benchmarks.measure import RESULTS, data_env, machine, run_step, simulate_args
 from movierec.config import Paths
 from movierec.registry import latest_model
 from movierec.scoring.recommend import RecommendSettings, exhaustive_match_share
@@ -57,13 +58,25 @@ def match_share(data: Path, sample_users: int) -> tuple[float, int]:
             "select run_id from ml_outputs.recommendation_runs "
             "where candidate_strategy != 'exhaustive' order by generated_at desc limit 1"
         ).fetchall()[0]
-        share = exhaustive_match_share(
-            con, scorer, record.features, run_id, sample, settings.top_n, settings.batch_rows
-        )
+        share = exhaustive_match_share(con, scorer, record.features, run_id, sample, settings)
     return share, len(sample)
 
 
-def bench_scale(scale: str, sample_users: int) -> dict[str, object]:
+@dataclass(frozen=True)
+class ScaleResult:
+    scale: str
+    nightly_seconds: float
+    nightly_peak_rss_mib: float
+    nightly_stages: dict[str, float]
+    recommend_seconds: float
+    recommend_peak_rss_mib: float
+    recommend_pairs_scored: int
+    recommend_pairs_per_second: int
+    top10_equal_to_exhaustive: float
+    users_sampled: int
+
+
+def bench_scale(scale: str, sample_users: int) -> ScaleResult:
     with tempfile.TemporaryDirectory(prefix=f"movierec-nightly-{scale}-") as tmp:
         data = Path(tmp)
         env = data_env(data)
@@ -71,24 +84,24 @@ def bench_scale(scale: str, sample_users: int) -> dict[str, object]:
         nightly = run_step(scale, "nightly", ["nightly"], env)
         recommend = run_step(scale, "recommend", ["recommend"], env)
         pairs = _PAIRS.search(recommend.stdout)
+        if pairs is None:
+            raise SystemExit(f"no pairs-scored line in:\n{recommend.stdout}")
         share, sampled = match_share(data, sample_users)
-    return {
-        "scale": scale,
-        "nightly": _row(nightly),
-        "nightly_stages": stage_times(nightly.stdout),
-        "recommend": _row(recommend),
-        "recommend_pairs_scored": int(pairs.group(1).replace(",", "")) if pairs else None,
-        "recommend_pairs_per_second": int(pairs.group(3).replace(",", "")) if pairs else None,
-        "top10_equal_to_exhaustive": round(share, 4),
-        "users_sampled": sampled,
-    }
+    return ScaleResult(
+        scale=scale,
+        nightly_seconds=nightly.seconds,
+        nightly_peak_rss_mib=nightly.peak_rss_mib,
+        nightly_stages=stage_times(nightly.stdout),
+        recommend_seconds=recommend.seconds,
+        recommend_peak_rss_mib=recommend.peak_rss_mib,
+        recommend_pairs_scored=int(pairs.group(1).replace(",", "")),
+        recommend_pairs_per_second=int(pairs.group(3).replace(",", "")),
+        top10_equal_to_exhaustive=round(share, 4),
+        users_sampled=sampled,
+    )
 
 
-def _row(step: StepResult) -> dict[str, float]:
-    return {"seconds": step.seconds, "peak_rss_mib": step.peak_rss_mib}
-
-
-def render(results: list[dict[str, object]]) -> str:
+def render(results: list[ScaleResult]) -> str:
     lines = [
         f"Nightly benchmark, {datetime.now(UTC):%Y-%m-%d}, {machine()}",
         "",
@@ -96,20 +109,16 @@ def render(results: list[dict[str, object]]) -> str:
         "| recommend peak RSS (MiB) | pairs scored | pairs/s | top-10 = exhaustive |",
         "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for r in results:
-        n, rec = r["nightly"], r["recommend"]
-        assert isinstance(n, dict) and isinstance(rec, dict)
-        lines.append(
-            f"| {r['scale']} | {n['seconds']:.1f} | {n['peak_rss_mib']:.0f} "
-            f"| {rec['seconds']:.1f} | {rec['peak_rss_mib']:.0f} "
-            f"| {r['recommend_pairs_scored']:,} | {r['recommend_pairs_per_second']:,} "
-            f"| {float(str(r['top10_equal_to_exhaustive'])):.1%} of {r['users_sampled']} users |"
-        )
+    lines += [
+        f"| {r.scale} | {r.nightly_seconds:.1f} | {r.nightly_peak_rss_mib:.0f} "
+        f"| {r.recommend_seconds:.1f} | {r.recommend_peak_rss_mib:.0f} "
+        f"| {r.recommend_pairs_scored:,} | {r.recommend_pairs_per_second:,} "
+        f"| {r.top10_equal_to_exhaustive:.1%} of {r.users_sampled} users |"
+        for r in results
+    ]
     lines += ["", "| scale | nightly stage | seconds |", "|---|---|---:|"]
     for r in results:
-        stages = r["nightly_stages"]
-        assert isinstance(stages, dict)
-        lines += [f"| {r['scale']} | {name} | {sec:.1f} |" for name, sec in stages.items()]
+        lines += [f"| {r.scale} | {name} | {sec:.1f} |" for name, sec in r.nightly_stages.items()]
     return "\n".join(lines) + "\n"
 
 
@@ -123,7 +132,8 @@ def main() -> None:
     print(report)
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "nightly.md").write_text(report)
-    (RESULTS / "nightly.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
+    payload = {"machine": machine(), "results": [asdict(r) for r in results]}
+    (RESULTS / "nightly.json").write_text(json.dumps(payload, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -40,7 +40,14 @@ def dbt_command(paths: Paths, args: Sequence[str]) -> list[str]:
 def run_dbt(paths: Paths, args: Sequence[str], *, check: bool = True) -> DbtResult:
     """Run dbt against this installation's warehouse, streaming its output."""
     paths.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, **paths.dbt_env(), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    env = {
+        **os.environ,
+        **paths.dbt_env(),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        # per-installation dbt artefacts, so two warehouses never share target/
+        "DBT_TARGET_PATH": str(paths.data_dir / "dbt" / "target"),
+        "DBT_LOG_PATH": str(paths.data_dir / "dbt" / "logs"),
+    }
     completed = subprocess.run(
         dbt_command(paths, args), env=env, cwd=paths.project_dir, check=False
     )
@@ -55,4 +62,9 @@ def connect(paths: Paths, *, read_only: bool = False) -> duckdb.DuckDBPyConnecti
         raise FileNotFoundError(
             f"no warehouse at {paths.warehouse_path}: run `movierec build` first"
         )
-    return duckdb.connect(str(paths.warehouse_path), read_only=read_only)
+    # Cap DuckDB's memory so large scoring joins spill to disk rather than grow the process
+    # (DuckDB's own default is 80 % of the machine).
+    config: dict[str, str | bool | int | float | list[str]] = {
+        "memory_limit": os.environ.get("MOVIEREC_DUCKDB_MEMORY_LIMIT", "2GB")
+    }
+    return duckdb.connect(str(paths.warehouse_path), read_only=read_only, config=config)

@@ -103,6 +103,14 @@ def stream_scores(
         )
 
 
+def create_scores_table(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """An empty temp table for `score_into` to append to."""
+    con.execute(
+        f"create or replace temp table {table} "
+        "(user_id bigint, movie_id bigint, requested_at timestamp, score float)"
+    )
+
+
 def score_into(
     con: duckdb.DuckDBPyConnection,
     scorer: OnnxScorer,
@@ -110,11 +118,7 @@ def score_into(
     table: str,
     batch_rows: int,
 ) -> tuple[int, datetime | None]:
-    """Score the current requests into temp table `table`; returns rows and the as-of."""
-    con.execute(
-        f"create or replace temp table {table} "
-        "(user_id bigint, movie_id bigint, requested_at timestamp, score float)"
-    )
+    """Score the current requests, appending to temp table `table`; returns rows and as-of."""
     reader = con.cursor()  # stream on a second connection while inserting on this one
     rows, as_of = 0, None
     try:
@@ -128,6 +132,26 @@ def score_into(
     finally:
         reader.close()
     return rows, as_of
+
+
+def score_all_films(
+    con: duckdb.DuckDBPyConnection,
+    scorer: OnnxScorer,
+    features: Sequence[str],
+    user_ids: Sequence[int],
+    table: str,
+    settings: RecommendSettings,
+) -> int:
+    """Score every unseen film for `user_ids` into a new temp table, a chunk of users at a
+    time so that memory stays bounded by `pairs_per_chunk`."""
+    create_scores_table(con, table)
+    (films,) = con.execute("select count(*) from core.dim_movies").fetchall()[0]
+    step = max(1, settings.pairs_per_chunk // max(1, int(films)))
+    rows = 0
+    for start in range(0, len(user_ids), step):
+        request_all_films(con, user_ids[start : start + step])
+        rows += score_into(con, scorer, features, table, settings.batch_rows)[0]
+    return rows
 
 
 def keep_top_n(con: duckdb.DuckDBPyConnection, scores: str, target: str, top_n: int) -> None:
@@ -161,8 +185,7 @@ def shortlist_films(
     users' favourites; the union of each probe user's own top films does not.
     """
     probes = probe_users(con, settings.probe_users_per_segment, settings.seed)
-    request_all_films(con, probes)
-    score_into(con, scorer, features, "probe_scores", settings.batch_rows)
+    score_all_films(con, scorer, features, probes, "probe_scores", settings)
     con.execute(
         f"""
         create or replace temp table shortlist as
@@ -228,6 +251,7 @@ def recommend(
             request_candidates(con, "shortlist", "chunk_users", settings.top_n)
         else:
             request_all_films(con, chunk)
+        create_scores_table(con, "chunk_scores")
         rows, chunk_as_of = score_into(con, scorer, features, "chunk_scores", settings.batch_rows)
         keep_top_n(con, "chunk_scores", "run_top_n", settings.top_n)
         pairs += rows
@@ -279,18 +303,16 @@ def exhaustive_match_share(
     features: Sequence[str],
     run_id: str,
     user_ids: Sequence[int],
-    top_n: int,
-    batch_rows: int,
+    settings: RecommendSettings,
 ) -> float:
     """Share of `user_ids` whose top-N films in run `run_id` are exactly the top-N of
     scoring every unseen film (as sets)."""
-    request_all_films(con, user_ids)
-    score_into(con, scorer, features, "exhaustive_scores", batch_rows)
+    score_all_films(con, scorer, features, user_ids, "exhaustive_scores", settings)
     con.execute(
         "create or replace temp table exhaustive_top_n "
         "(user_id bigint, rank integer, movie_id bigint, score float)"
     )
-    keep_top_n(con, "exhaustive_scores", "exhaustive_top_n", top_n)
+    keep_top_n(con, "exhaustive_scores", "exhaustive_top_n", settings.top_n)
     (share,) = con.execute(
         """
         with exhaustive as (
