@@ -43,9 +43,11 @@ unit: $(INSTALLED)
 integration: $(INSTALLED)
 	$(BIN)/pytest tests/integration
 
-## Wall time of simulate and dbt build at 1x and 10x the seed scale (minutes; by hand).
+## Benchmarks (about 25 minutes; by hand, nothing else running): results in benchmarks/results/.
 bench: $(INSTALLED)
-	$(BIN)/python benchmarks/bench_spine.py
+	$(BIN)/python -m benchmarks.bench_spine
+	$(BIN)/python -m benchmarks.bench_model
+	$(BIN)/python -m benchmarks.bench_nightly
 
 clean:
 	rm -rf $(VENV) dbt_project/target dbt_project/logs logs

@@ -3,7 +3,7 @@
 Builds a fresh world at the seed's scale (simulate + dbt build), then for each feature set
 and forest configuration fits on the time split's past and scores its latest 20 % (and
 the seed's random 80/20), and times ONNX scoring. The default forest is the fastest
-configuration whose time-split AUC is within 0.001 of the best one on our features.
+configuration whose AUC, averaged over both splits, is within 0.001 of the best.
 Prints a table and writes benchmarks/results/model.{json,md}.
 
     .venv/bin/python -m benchmarks.bench_model
@@ -81,13 +81,26 @@ def bench(warehouse: Path) -> list[Row]:
     return rows
 
 
-def choose_default(rows: list[Row]) -> Row:
-    ours = [r for r in rows if r.feature_set == "all" and r.split == "time"]
-    best = max(r.auc for r in ours)
-    return max((r for r in ours if r.auc >= best - 0.001), key=lambda r: r.onnx_rows_per_second)
+def choose_default(rows: list[Row]) -> tuple[Row, float]:
+    """The fastest forest (ONNX rows/s) on our features whose AUC, averaged over the time
+    and random splits, is within 0.001 of the best average. One split alone is a single
+    30,000-row sample whose AUC moves by about 0.001 between forests of equal quality."""
+    ours = [r for r in rows if r.feature_set == "all"]
+    mean_auc = {
+        (r.trees, r.depth): np.mean(
+            [o.auc for o in ours if (o.trees, o.depth) == (r.trees, r.depth)]
+        )
+        for r in ours
+    }
+    best = max(mean_auc.values())
+    eligible = [
+        r for r in ours if r.split == "time" and mean_auc[(r.trees, r.depth)] >= best - 0.001
+    ]
+    chosen = max(eligible, key=lambda r: r.onnx_rows_per_second)
+    return chosen, float(mean_auc[(chosen.trees, chosen.depth)])
 
 
-def render(rows: list[Row], default: Row) -> str:
+def render(rows: list[Row], default: Row, default_auc: float) -> str:
     lines = [
         f"Model benchmark, {datetime.now(UTC):%Y-%m-%d}, {machine()}, seed-scale world",
         "",
@@ -102,8 +115,9 @@ def render(rows: list[Row], default: Row) -> str:
         )
     lines += [
         "",
-        f"Default: {default.trees} trees, depth {default.depth} (fastest ONNX scoring within "
-        "0.001 time-split AUC of the best forest on our features).",
+        f"Default: {default.trees} trees, depth {default.depth}: the fastest ONNX scoring "
+        f"among forests on our features whose mean AUC over both splits ({default_auc:.4f}) "
+        "is within 0.001 of the best.",
     ]
     return "\n".join(lines) + "\n"
 
@@ -114,8 +128,8 @@ def main() -> None:
         run_step("1x", "simulate", simulate_args("1x"), env)
         run_step("1x", "build", ["build"], env)
         rows = bench(Path(env["MOVIEREC_DUCKDB_PATH"]))
-    default = choose_default(rows)
-    report = render(rows, default)
+    default, default_auc = choose_default(rows)
+    report = render(rows, default, default_auc)
     print(report)
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "model.md").write_text(report)
