@@ -1,7 +1,8 @@
 {#-
-    Create the tables the Python steps write (sources `ml_outputs` and `scoring`) if they
-    do not exist yet, from the columns and data types of their source definitions. Runs as
-    an on-run-start hook, so any dbt invocation on a fresh warehouse can read them.
+    Create the tables the Python steps write (sources `ml_outputs` and `scoring`) from the
+    columns and data types of their source definitions: `ml_outputs` tables if they do
+    not exist yet (they keep history), the `scoring` scratch tables afresh. Runs as an
+    on-run-start hook, so any dbt invocation on a fresh warehouse can read them.
 -#}
 {% macro create_python_output_tables() %}
     {%- if execute -%}
@@ -12,7 +13,11 @@
                 {%- do columns.append(column.name ~ ' ' ~ column.data_type) -%}
             {%- endfor %}
 create schema if not exists {{ source.schema }};
+{% if source.source_name == 'scoring' -%}
+create or replace table {{ source.schema }}.{{ source.name }} ({{ columns | join(', ') }});
+{%- else -%}
 create table if not exists {{ source.schema }}.{{ source.name }} ({{ columns | join(', ') }});
+{%- endif %}
         {%- endfor -%}
     {%- endif -%}
 {% endmacro %}

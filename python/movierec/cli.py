@@ -7,10 +7,17 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
+import polars as pl
 import typer
 
 from movierec.config import ENTITIES, Paths, SimulationSettings
 from movierec.contract import RawContractError, parse_contract
+from movierec.evaluation.offline import (
+    EvaluateSettings,
+    Evaluation,
+    evaluate_recommenders,
+    summary_table,
+)
 from movierec.features import FeatureContract, FeatureSet, parse_feature_contract
 from movierec.landing import land_batch, landed_files, new_batch_id, validate_landed
 from movierec.registry import ModelRecord, latest_model, sha256_of
@@ -193,6 +200,34 @@ def _recommend(paths: Paths, settings: RecommendSettings) -> RunSummary:
     return summary
 
 
+@app.command()
+def evaluate(
+    holdout_days: Annotated[
+        int, typer.Option(help="Judge on the viewings of the last N days; build before them.")
+    ] = 30,
+) -> None:
+    """Judge the model's top-k lists and three baselines on held-out viewings."""
+    _evaluate(Paths.from_env(), EvaluateSettings(holdout_days=holdout_days))
+
+
+def _evaluate(paths: Paths, settings: EvaluateSettings) -> Evaluation:
+    with connect(paths) as con:
+        record = latest_model(con)
+        if record is None:
+            raise _fail("no registered model: run `movierec train` first")
+        evaluation = evaluate_recommenders(
+            con, _feature_contract(paths), record, settings, progress=_say
+        )
+    with pl.Config(
+        tbl_hide_dataframe_shape=True, float_precision=4, tbl_cols=-1, tbl_width_chars=200
+    ):
+        typer.echo(
+            f"\n{evaluation.evaluation_id}: top-10 over all users, cut-off {evaluation.cutoff}"
+        )
+        typer.echo(str(summary_table(evaluation.metrics, k=10)))
+    return evaluation
+
+
 def _training_due(paths: Paths, max_model_age_days: float, feature_set: FeatureSet) -> str | None:
     """Why a new model is needed, or None when the latest one still serves."""
     with connect(paths, read_only=True) as con:
@@ -214,8 +249,12 @@ def nightly(
         float, typer.Option(help="Retrain when the latest model is older than this.")
     ] = 7.0,
     top_n: Annotated[int, typer.Option(help="Films kept per user.")] = 10,
+    evaluate_new_model: Annotated[
+        bool, typer.Option(help="Run `evaluate` after training a new model.")
+    ] = True,
 ) -> None:
-    """The nightly batch: land -> dbt build -> train when due -> recommend -> dbt build."""
+    """The nightly batch: land -> dbt build -> train when due (and evaluate) -> recommend
+    -> dbt build."""
     paths = Paths.from_env()
     started = time.perf_counter()
     timings: dict[str, float] = {}
@@ -244,6 +283,9 @@ def nightly(
     else:
         _say("training: latest model is fresh, skipped")
     mark = step("train + export", mark)
+    if result and evaluate_new_model:
+        _evaluate(paths, EvaluateSettings())
+        mark = step("evaluate", mark)
 
     summary = _recommend(paths, RecommendSettings(top_n=top_n))
     mark = step("recommend", mark)

@@ -141,6 +141,7 @@ def score_all_films(
     user_ids: Sequence[int],
     table: str,
     settings: RecommendSettings,
+    as_of: datetime | None = None,
 ) -> int:
     """Score every unseen film for `user_ids` into a new temp table, a chunk of users at a
     time so that memory stays bounded by `pairs_per_chunk`."""
@@ -149,7 +150,7 @@ def score_all_films(
     step = max(1, settings.pairs_per_chunk // max(1, int(films)))
     rows = 0
     for start in range(0, len(user_ids), step):
-        request_all_films(con, user_ids[start : start + step])
+        request_all_films(con, user_ids[start : start + step], as_of)
         rows += score_into(con, scorer, features, table, settings.batch_rows)[0]
     return rows
 
@@ -176,6 +177,7 @@ def shortlist_films(
     scorer: OnnxScorer,
     features: Sequence[str],
     settings: RecommendSettings,
+    as_of: datetime | None = None,
 ) -> int:
     """Temp table `shortlist` (segment, movie_id): every film that is among the
     `candidates_per_genre` best of its genre for at least one probe user of the segment.
@@ -185,7 +187,7 @@ def shortlist_films(
     users' favourites; the union of each probe user's own top films does not.
     """
     probes = probe_users(con, settings.probe_users_per_segment, settings.seed)
-    score_all_films(con, scorer, features, probes, "probe_scores", settings)
+    score_all_films(con, scorer, features, probes, "probe_scores", settings, as_of)
     con.execute(
         f"""
         create or replace temp table shortlist as
@@ -209,8 +211,81 @@ def shortlist_films(
 
 def user_chunks(con: duckdb.DuckDBPyConnection, users_per_chunk: int) -> list[list[int]]:
     rows = con.execute("select user_id from core.dim_users order by user_id").fetchall()
-    ids = [int(row[0]) for row in rows]
-    return [ids[i : i + users_per_chunk] for i in range(0, len(ids), users_per_chunk)]
+    return chunked([int(row[0]) for row in rows], users_per_chunk)
+
+
+def chunked(ids: list[int], size: int) -> list[list[int]]:
+    return [ids[i : i + size] for i in range(0, len(ids), size)]
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """What `rank_users` left in temp table `run_top_n`."""
+
+    pairs_scored: int
+    features_as_of: datetime
+    seconds: float
+    stage_seconds: dict[str, float]
+
+
+def rank_users(
+    con: duckdb.DuckDBPyConnection,
+    scorer: OnnxScorer,
+    features: Sequence[str],
+    settings: RecommendSettings,
+    as_of: datetime | None = None,
+    progress: Progress = lambda _: None,
+    user_ids: Sequence[int] | None = None,
+) -> Ranking:
+    """Fill temp table `run_top_n` (user_id, rank, movie_id, score) with the top N films
+    unseen at `as_of` (None: the default scoring moment) of every user, or of `user_ids`."""
+    started = time.perf_counter()
+    stages: dict[str, float] = {}
+    con.execute(
+        "create or replace temp table run_top_n "
+        "(user_id bigint, rank integer, movie_id bigint, score float)"
+    )
+    if settings.candidates_per_genre:
+        shortlisted = shortlist_films(con, scorer, features, settings, as_of)
+        stages["shortlist"] = time.perf_counter() - started
+        (films_per_user,) = con.execute(
+            "select max(films) from (select count(*) as films from shortlist group by segment)"
+        ).fetchall()[0]
+        progress(f"shortlisted {shortlisted:,} (segment, film) pairs")
+    else:
+        (films_per_user,) = con.execute("select count(*) from core.dim_movies").fetchall()[0]
+
+    pairs, moment = 0, None
+    step = max(1, settings.pairs_per_chunk // max(1, int(films_per_user)))
+    chunks = user_chunks(con, step) if user_ids is None else chunked(list(user_ids), step)
+    for number, chunk in enumerate(chunks, start=1):
+        chunk_started = time.perf_counter()
+        if settings.candidates_per_genre:
+            con.execute(
+                "create or replace temp table chunk_users as select unnest(?::bigint[]) as user_id",
+                [chunk],
+            )
+            request_candidates(con, "shortlist", "chunk_users", settings.top_n, as_of)
+        else:
+            request_all_films(con, chunk, as_of)
+        create_scores_table(con, "chunk_scores")
+        rows, chunk_moment = score_into(con, scorer, features, "chunk_scores", settings.batch_rows)
+        keep_top_n(con, "chunk_scores", "run_top_n", settings.top_n)
+        pairs += rows
+        moment = moment or chunk_moment
+        progress(
+            f"chunk {number}/{len(chunks)}: {len(chunk):,} users, {rows:,} pairs scored "
+            f"in {time.perf_counter() - chunk_started:.1f} s"
+        )
+    stages["score"] = time.perf_counter() - started - stages.get("shortlist", 0.0)
+    if moment is None:
+        raise RuntimeError("nothing to score: the warehouse has no users or no films")
+    return Ranking(
+        pairs_scored=pairs,
+        features_as_of=moment,
+        seconds=time.perf_counter() - started,
+        stage_seconds={k: round(v, 2) for k, v in stages.items()},
+    )
 
 
 def recommend(
@@ -221,51 +296,10 @@ def recommend(
     settings: RecommendSettings,
     progress: Progress = lambda _: None,
 ) -> RunSummary:
-    """Score, keep the top N per user and append the run to ml_outputs in one transaction."""
-    started = time.perf_counter()
-    stages: dict[str, float] = {}
+    """Rank every user's unseen films and append the run to ml_outputs in one transaction."""
     run_id = datetime.now(UTC).strftime("r%Y%m%dT%H%M%S%fZ")
-    con.execute(
-        "create or replace temp table run_top_n "
-        "(user_id bigint, rank integer, movie_id bigint, score float)"
-    )
-    if settings.candidates_per_genre:
-        shortlisted = shortlist_films(con, scorer, features, settings)
-        stages["shortlist"] = time.perf_counter() - started
-        (films_per_user,) = con.execute(
-            "select max(films) from (select count(*) as films from shortlist group by segment)"
-        ).fetchall()[0]
-        progress(f"shortlisted {shortlisted:,} (segment, film) pairs")
-    else:
-        (films_per_user,) = con.execute("select count(*) from core.dim_movies").fetchall()[0]
-
-    pairs, as_of = 0, None
-    chunks = user_chunks(con, max(1, settings.pairs_per_chunk // max(1, int(films_per_user))))
-    for number, chunk in enumerate(chunks, start=1):
-        chunk_started = time.perf_counter()
-        if settings.candidates_per_genre:
-            con.execute(
-                "create or replace temp table chunk_users as select unnest(?::bigint[]) as user_id",
-                [chunk],
-            )
-            request_candidates(con, "shortlist", "chunk_users", settings.top_n)
-        else:
-            request_all_films(con, chunk)
-        create_scores_table(con, "chunk_scores")
-        rows, chunk_as_of = score_into(con, scorer, features, "chunk_scores", settings.batch_rows)
-        keep_top_n(con, "chunk_scores", "run_top_n", settings.top_n)
-        pairs += rows
-        as_of = as_of or chunk_as_of
-        progress(
-            f"chunk {number}/{len(chunks)}: {len(chunk):,} users, {rows:,} pairs scored "
-            f"in {time.perf_counter() - chunk_started:.1f} s"
-        )
-    stages["score"] = time.perf_counter() - started - stages.get("shortlist", 0.0)
-    if as_of is None:
-        raise RuntimeError("nothing to score: the warehouse has no users or no films")
-
+    ranking = rank_users(con, scorer, features, settings, progress=progress)
     generated_at = datetime.now(UTC).replace(tzinfo=None)
-    seconds = time.perf_counter() - started
     con.execute("begin transaction")
     try:
         con.execute(
@@ -278,8 +312,8 @@ def recommend(
         ).fetchall()[0]
         con.execute(
             "insert into ml_outputs.recommendation_runs values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [run_id, model_id, generated_at, as_of, settings.top_n, users,
-             settings.strategy, pairs, round(seconds, 3)],
+            [run_id, model_id, generated_at, ranking.features_as_of, settings.top_n, users,
+             settings.strategy, ranking.pairs_scored, round(ranking.seconds, 3)],
         )  # fmt: skip
         con.execute("commit")
     except BaseException:
@@ -290,10 +324,10 @@ def recommend(
         model_id=model_id,
         users=int(users),
         recommendations=int(recommendations),
-        pairs_scored=pairs,
-        features_as_of=as_of,
-        seconds=seconds,
-        stage_seconds={k: round(v, 2) for k, v in stages.items()},
+        pairs_scored=ranking.pairs_scored,
+        features_as_of=ranking.features_as_of,
+        seconds=ranking.seconds,
+        stage_seconds=ranking.stage_seconds,
     )
 
 

@@ -1,13 +1,16 @@
 """Which (user, film) pairs to score: exhaustive, or a candidate shortlist.
 
 The scorer writes the pairs into `scoring.scoring_requests`; the ml_scoring_features view
-turns exactly those pairs (minus films the user viewed) into features with the same SQL
-that built the training rows. Every function here is one SQL statement on the warehouse.
+turns exactly those pairs (minus films the user had viewed by then) into features with the
+same SQL that built the training rows. A request carries the moment to score at: `as_of`
+(an evaluation cut-off) or NULL for the default scoring moment. Every function here is
+one SQL statement on the warehouse.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 import duckdb
 
@@ -15,16 +18,27 @@ REQUESTS = "scoring.scoring_requests"
 
 
 def request_pairs(
-    con: duckdb.DuckDBPyConnection, select_sql: str, params: Sequence[object] = ()
+    con: duckdb.DuckDBPyConnection,
+    select_sql: str,
+    params: Sequence[object] = (),
+    as_of: datetime | None = None,
 ) -> int:
     """Replace the scoring requests with the (user_id, movie_id) rows of `select_sql`."""
     con.execute(f"delete from {REQUESTS}")
-    con.execute(f"insert into {REQUESTS} (user_id, movie_id) {select_sql}", list(params))
+    con.execute(
+        f"insert into {REQUESTS} (user_id, movie_id, requested_at) "
+        f"select user_id, movie_id, cast(? as timestamp) from ({select_sql})",
+        [as_of, *params],
+    )
     (count,) = con.execute(f"select count(*) from {REQUESTS}").fetchall()[0]
     return int(count)
 
 
-def request_all_films(con: duckdb.DuckDBPyConnection, user_ids: Sequence[int] | None = None) -> int:
+def request_all_films(
+    con: duckdb.DuckDBPyConnection,
+    user_ids: Sequence[int] | None = None,
+    as_of: datetime | None = None,
+) -> int:
     """Every film for the given users (all users when None): exhaustive scoring."""
     where = "" if user_ids is None else "where users.user_id in (select unnest(?::bigint[]))"
     params: list[object] = [] if user_ids is None else [list(user_ids)]
@@ -37,6 +51,7 @@ def request_all_films(con: duckdb.DuckDBPyConnection, user_ids: Sequence[int] | 
         {where}
         """,
         params,
+        as_of,
     )
 
 
@@ -58,7 +73,11 @@ def probe_users(con: duckdb.DuckDBPyConnection, per_segment: int, seed: int) -> 
 
 
 def request_candidates(
-    con: duckdb.DuckDBPyConnection, shortlist_table: str, users_table: str, top_n: int
+    con: duckdb.DuckDBPyConnection,
+    shortlist_table: str,
+    users_table: str,
+    top_n: int,
+    as_of: datetime | None = None,
 ) -> int:
     """Each user of `users_table` x the shortlisted films of their segment; a user left
     with fewer than `top_n` unseen shortlisted films gets every film instead, so nobody
@@ -81,6 +100,7 @@ def request_candidates(
             from shortlisted
             anti join core.fct_interactions as seen
                 on shortlisted.user_id = seen.user_id and shortlisted.movie_id = seen.movie_id
+                and (cast(? as timestamp) is null or seen.interacted_at < cast(? as timestamp))
             group by shortlisted.user_id
         ),
         short_users as (
@@ -95,4 +115,6 @@ def request_candidates(
         select short_users.user_id, movies.movie_id
         from short_users cross join core.dim_movies as movies
         """,
+        [as_of, as_of],
+        as_of,
     )

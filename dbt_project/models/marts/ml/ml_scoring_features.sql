@@ -21,30 +21,34 @@ scoring_moment as (
     from interactions
 ),
 
-seen as (
-    select distinct
-        user_id,
-        movie_id
-    from interactions
-),
-
--- the pairs the scorer asked for, minus films the user has viewed, at the scoring moment
-requests as (
+requested as (
     select distinct
         scoring_requests.user_id,
         scoring_requests.movie_id,
-        scoring_moment.requested_at
+        coalesce(scoring_requests.requested_at, scoring_moment.requested_at) as requested_at
     from scoring_requests
     inner join users
         on scoring_requests.user_id = users.user_id
     inner join movies
         on scoring_requests.movie_id = movies.movie_id
     cross join scoring_moment
-    left join seen
-        on
-            scoring_requests.user_id = seen.user_id
-            and scoring_requests.movie_id = seen.movie_id
-    where seen.user_id is null
+),
+
+-- the requested pairs minus films the user had viewed before the request's moment
+requests as (
+    select
+        requested.user_id,
+        requested.movie_id,
+        requested.requested_at
+    from requested
+    where not exists (
+        select 1
+        from interactions
+        where
+            interactions.user_id = requested.user_id
+            and interactions.movie_id = requested.movie_id
+            and interactions.interacted_at < requested.requested_at
+    )
 ),
 
 {{ feature_ctes('requests') }}

@@ -8,7 +8,10 @@ renamed as (
     select
         -- keys
         user_id,
-        movie_id
+        movie_id,
+
+        -- timestamps
+        requested_at
     from source
 )
 

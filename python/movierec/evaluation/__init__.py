@@ -1,0 +1,1 @@
+"""Judging recommendation lists on held-out viewings, against baselines."""

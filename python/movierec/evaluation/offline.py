@@ -1,0 +1,260 @@
+"""`movierec evaluate`: the shipped recommender and three baselines, judged on the
+viewings after a cut-off that none of them saw.
+
+The registered model's configuration is refitted on the training rows before the cut-off,
+exported to ONNX and run through the same shortlist and scoring path as the nightly, with
+features as of the cut-off. Baselines are built in SQL from the same past: random unseen
+films, the most viewed films, and the most viewed films within the user's segment.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import duckdb
+import numpy as np
+import polars as pl
+
+from movierec.evaluation.metrics import catalogue_metrics, ranking_metrics
+from movierec.features import FeatureContract
+from movierec.registry import ModelRecord
+from movierec.scoring.recommend import RecommendSettings, rank_users
+from movierec.training.export import OnnxScorer, to_onnx
+from movierec.training.forest import ForestParams, fit_forest
+from movierec.training.pipeline import load_training_data
+
+Progress = Callable[[str], None]
+RECOMMENDERS = ("model", "random", "popularity", "segment_popularity")
+
+
+@dataclass(frozen=True)
+class EvaluateSettings:
+    holdout_days: int = 30
+    ks: tuple[int, ...] = (5, 10, 20)
+    # Above this many users, a seeded sample of them is evaluated.
+    max_users: int = 20_000
+    seed: int = 42
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    evaluation_id: str
+    model_id: str
+    cutoff: datetime
+    metrics: pl.DataFrame  # recommender, k, segment, metric, value
+    seconds: float
+
+
+def evaluate_recommenders(
+    con: duckdb.DuckDBPyConnection,
+    contract: FeatureContract,
+    model: ModelRecord,
+    settings: EvaluateSettings,
+    progress: Progress = lambda _: None,
+) -> Evaluation:
+    """Build every recommender's top-k lists at the cut-off, judge them, store the metrics."""
+    started = time.perf_counter()
+    (latest,) = con.execute("select max(interacted_at) from core.fct_interactions").fetchall()[0]
+    cutoff: datetime = latest - timedelta(days=settings.holdout_days)
+    k_max = max(settings.ks)
+    progress(f"cut-off {cutoff:%Y-%m-%d %H:%M:%S}: lists from before it, judged on after it")
+    con.execute(
+        """
+        create or replace temp table evaluation_users as
+        select user_id, segment from core.dim_users
+        order by hash(user_id, $seed) limit $max_users
+        """,
+        {"seed": settings.seed, "max_users": settings.max_users},
+    )
+
+    lists = {"model": _model_lists(con, contract, model, cutoff, k_max, progress)}
+    for name in RECOMMENDERS[1:]:
+        lists[name] = _baseline_lists(con, name, cutoff, k_max, settings.seed)
+    relevant, films, segments = _truth(con, cutoff)
+    progress(f"{relevant.height:,} liked (user, film) pairs after the cut-off")
+
+    rows = []
+    for recommender, frame in lists.items():
+        for segment in ("all", *sorted(segments["segment"].unique().to_list())):
+            users = segments if segment == "all" else segments.filter(pl.col("segment") == segment)
+            in_segment = frame.join(users.select("user_id"), on="user_id")
+            truth = relevant.join(users.select("user_id"), on="user_id")
+            for k in settings.ks:
+                values = {
+                    **ranking_metrics(in_segment, truth, k),
+                    **catalogue_metrics(in_segment, films, k),
+                }
+                rows += [(recommender, k, segment, m, v) for m, v in values.items()]
+    metrics = pl.DataFrame(
+        rows, schema=["recommender", "k", "segment", "metric", "value"], orient="row"
+    )
+    evaluated_at = datetime.now(UTC).replace(tzinfo=None)
+    evaluation_id = evaluated_at.strftime("e%Y%m%dT%H%M%S%fZ")
+    stored = metrics.select(
+        pl.lit(evaluation_id).alias("evaluation_id"),
+        pl.lit(model.model_id).alias("model_id"),
+        pl.lit(cutoff).alias("cutoff"),
+        pl.lit(evaluated_at).alias("evaluated_at"),
+        "recommender",
+        pl.col("k").cast(pl.Int32),
+        "segment",
+        "metric",
+        "value",
+    )
+    con.register("evaluation_rows", stored.to_arrow())
+    con.execute("insert into ml_outputs.evaluation_metrics select * from evaluation_rows")
+    con.unregister("evaluation_rows")
+    return Evaluation(evaluation_id, model.model_id, cutoff, metrics, time.perf_counter() - started)
+
+
+def _model_lists(
+    con: duckdb.DuckDBPyConnection,
+    contract: FeatureContract,
+    model: ModelRecord,
+    cutoff: datetime,
+    k_max: int,
+    progress: Progress,
+) -> pl.DataFrame:
+    """The model's configuration refitted on viewings before the cut-off, then the nightly's
+    shortlist and scoring path with features as of the cut-off."""
+    data = load_training_data(con, contract, model.features)
+    past = data.requested_at < np.datetime64(cutoff)
+    forest = fit_forest(data.features[past], data.labels[past], ForestParams(**model.params))
+    progress(f"refitted {model.model_id}'s configuration on {int(past.sum()):,} earlier viewings")
+    scorer = OnnxScorer(to_onnx(forest, len(model.features)))
+    users = [int(r[0]) for r in con.execute("select user_id from evaluation_users").fetchall()]
+    settings = RecommendSettings(top_n=k_max)
+    rank_users(con, scorer, model.features, settings, cutoff, progress, user_ids=users)
+    return _frame(con, "select user_id, rank, movie_id from run_top_n")
+
+
+def _baseline_lists(
+    con: duckdb.DuckDBPyConnection, name: str, cutoff: datetime, k_max: int, seed: int
+) -> pl.DataFrame:
+    """Top-k lists of a baseline, over films each user had not viewed before the cut-off.
+
+    Each baseline ranks at most `k_max` + (most films any user viewed) films per user, so
+    the cost grows with users x k, not users x catalogue.
+    """
+    (depth,) = con.execute(
+        "select $k + coalesce(max(viewed), 0) from (select count(*) as viewed"
+        " from core.fct_interactions where interacted_at < $cutoff group by user_id)",
+        {"k": k_max, "cutoff": cutoff},
+    ).fetchall()[0]
+    if name == "random":
+        # `2 x depth` seeded random draws per user; duplicates and seen films drop out below
+        users = con.execute("select user_id from evaluation_users order by user_id").fetchnumpy()
+        films = con.execute("select movie_id from core.dim_movies").fetchnumpy()["movie_id"]
+        rng = np.random.default_rng(seed)
+        draws = rng.integers(0, len(films), size=(len(users["user_id"]), 2 * int(depth)))
+        drawn = pl.DataFrame(
+            {
+                "user_id": np.repeat(users["user_id"], draws.shape[1]),
+                "movie_id": films[draws.ravel()],
+                "preference": np.tile(np.arange(draws.shape[1]), draws.shape[0]),
+            }
+        ).unique(subset=["user_id", "movie_id"], keep="first")
+        con.register("random_draws", drawn.to_arrow())  # replaced by the next evaluation
+        candidates = "select user_id, movie_id, preference from random_draws"
+    else:
+        by_segment = name == "segment_popularity"
+        group = "viewers.segment" if by_segment else "'all'"
+        candidates = f"""
+            with views as (
+                select {group} as segment, past.movie_id, count(*) as views
+                from core.fct_interactions as past
+                inner join core.dim_users as viewers on past.user_id = viewers.user_id
+                where past.interacted_at < $cutoff
+                group by {"viewers.segment, " if by_segment else ""}past.movie_id
+            ),
+            popularity as (
+                select segment, movie_id,
+                    row_number() over (
+                        partition by segment order by views desc, movie_id
+                    ) as preference
+                from views
+            )
+            select users.user_id, popularity.movie_id, popularity.preference
+            from evaluation_users as users
+            inner join popularity
+                on {"users.segment" if by_segment else "'all'"} = popularity.segment
+                and popularity.preference <= {int(depth)}
+        """
+    return _frame(
+        con,
+        f"""
+        select user_id, rank, movie_id from (
+            select candidates.user_id, candidates.movie_id,
+                row_number() over (
+                    partition by candidates.user_id order by candidates.preference
+                ) as rank
+            from ({candidates}) as candidates
+            where not exists (
+                select 1 from core.fct_interactions as seen
+                where seen.user_id = candidates.user_id and seen.movie_id = candidates.movie_id
+                    and seen.interacted_at < $cutoff
+            )
+        )
+        where rank <= {int(k_max)}
+        """,
+        {"cutoff": cutoff},
+    )
+
+
+def _truth(
+    con: duckdb.DuckDBPyConnection, cutoff: datetime
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Liked films after the cut-off (not viewed before it), the catalogue with its main
+    genre and past views, and every user's segment."""
+    relevant = _frame(
+        con,
+        """
+        select distinct later.user_id, later.movie_id
+        from core.fct_interactions as later
+        inner join evaluation_users as users on later.user_id = users.user_id
+        where later.interacted_at >= $cutoff and later.is_liked
+            and not exists (
+                select 1 from core.fct_interactions as seen
+                where seen.user_id = later.user_id and seen.movie_id = later.movie_id
+                    and seen.interacted_at < $cutoff
+            )
+        """,
+        {"cutoff": cutoff},
+    )
+    films = _frame(
+        con,
+        """
+        select movies.movie_id, movies.primary_genre as genre,
+            count(past.movie_id) as prior_views
+        from core.dim_movies as movies
+        left join core.fct_interactions as past
+            on movies.movie_id = past.movie_id and past.interacted_at < $cutoff
+        group by all
+        """,
+        {"cutoff": cutoff},
+    )
+    segments = _frame(con, "select user_id, segment from evaluation_users")
+    return relevant, films, segments
+
+
+def _frame(
+    con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, object] | None = None
+) -> pl.DataFrame:
+    frame = pl.from_arrow(con.sql(sql, params=params or {}).to_arrow_table())
+    assert isinstance(frame, pl.DataFrame)
+    return frame
+
+
+def summary_table(metrics: pl.DataFrame, k: int = 10) -> pl.DataFrame:
+    """One row per recommender, the headline metrics at k over all users as columns."""
+    wanted = ["precision", "recall", "ndcg", "map", "hit_rate", "coverage", "gini",
+              "novelty", "intra_list_diversity"]  # fmt: skip
+    return (
+        metrics.filter((pl.col("k") == k) & (pl.col("segment") == "all"))
+        .filter(pl.col("metric").is_in(wanted))
+        .pivot(on="metric", index="recommender", values="value")
+        .select("recommender", *wanted)
+    )
