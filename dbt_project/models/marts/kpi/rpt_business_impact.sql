@@ -1,0 +1,43 @@
+with
+
+click_through as (
+    select * from {{ ref('rpt_expected_click_through') }}
+),
+
+-- the seed multiplied its user count by a percentage uplift and could count more users
+-- than exist; here an uplift only converts users, never more than the user base
+impacted as (
+    select
+        run_id,
+        model_id,
+        users_total,
+        lift_over_baseline,
+        least(
+            users_total,
+            cast(floor(users_total * greatest(0.0, least(1.0, lift_over_baseline))) as {{ dbt.type_bigint() }})
+        ) as users_impacted
+    from click_through
+),
+
+final as (
+    select
+        -- keys
+        run_id,
+        model_id,
+
+        -- measures
+        users_total,
+        users_impacted,
+        lift_over_baseline,
+        users_impacted * {{ var('monthly_revenue_per_engaged_user') }} * 12
+            as yearly_extra_revenue,
+        {{ var('development_cost') }} as development_cost,
+        {{ var('yearly_infrastructure_cost') }} as yearly_infrastructure_cost,
+        (
+            users_impacted * {{ var('monthly_revenue_per_engaged_user') }} * 12
+            - {{ var('yearly_infrastructure_cost') }} - {{ var('development_cost') }}
+        ) / {{ var('development_cost') }} as first_year_return_on_development
+    from impacted
+)
+
+select * from final
