@@ -29,14 +29,14 @@ final as (
         users_total,
         users_impacted,
         lift_over_baseline,
-        users_impacted * {{ var('monthly_revenue_per_engaged_user') }} * 12
+        users_impacted * cast({{ var('monthly_revenue_per_engaged_user') }} as {{ type_double() }}) * 12
             as yearly_extra_revenue,
-        {{ var('development_cost') }} as development_cost,
-        {{ var('yearly_infrastructure_cost') }} as yearly_infrastructure_cost,
+        cast({{ var('development_cost') }} as {{ type_double() }}) as development_cost,
+        cast({{ var('yearly_infrastructure_cost') }} as {{ type_double() }}) as yearly_infrastructure_cost,
         (
-            users_impacted * {{ var('monthly_revenue_per_engaged_user') }} * 12
-            - {{ var('yearly_infrastructure_cost') }} - {{ var('development_cost') }}
-        ) / {{ var('development_cost') }} as first_year_return_on_development
+            users_impacted * cast({{ var('monthly_revenue_per_engaged_user') }} as {{ type_double() }}) * 12
+            - cast({{ var('yearly_infrastructure_cost') }} as {{ type_double() }}) - cast({{ var('development_cost') }} as {{ type_double() }})
+        ) / cast({{ var('development_cost') }} as {{ type_double() }}) as first_year_return_on_development
     from impacted
 )
 

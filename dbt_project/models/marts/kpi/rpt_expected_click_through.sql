@@ -29,17 +29,17 @@ final as (
         user_base.users_total,
         latest_run.users_served,
         latest_run.avg_score as avg_predicted_like,
-        {{ var('clicks_per_predicted_like') }} as clicks_per_predicted_like,
-        least(1.0, latest_run.avg_score * {{ var('clicks_per_predicted_like') }})
+        cast({{ var('clicks_per_predicted_like') }} as {{ type_double() }}) as clicks_per_predicted_like,
+        least(1.0, latest_run.avg_score * cast({{ var('clicks_per_predicted_like') }} as {{ type_double() }}))
             as expected_click_through,
-        {{ var('baseline_click_through') }} as baseline_click_through,
-        {{ var('target_click_through') }} as target_click_through,
-        least(1.0, latest_run.avg_score * {{ var('clicks_per_predicted_like') }})
-        / {{ var('baseline_click_through') }} - 1.0 as lift_over_baseline,
+        cast({{ var('baseline_click_through') }} as {{ type_double() }}) as baseline_click_through,
+        cast({{ var('target_click_through') }} as {{ type_double() }}) as target_click_through,
+        least(1.0, latest_run.avg_score * cast({{ var('clicks_per_predicted_like') }} as {{ type_double() }}))
+        / cast({{ var('baseline_click_through') }} as {{ type_double() }}) - 1.0 as lift_over_baseline,
 
         -- flags
-        least(1.0, latest_run.avg_score * {{ var('clicks_per_predicted_like') }})
-        >= {{ var('target_click_through') }} as meets_target,
+        least(1.0, latest_run.avg_score * cast({{ var('clicks_per_predicted_like') }} as {{ type_double() }}))
+        >= cast({{ var('target_click_through') }} as {{ type_double() }}) as meets_target,
 
         -- timestamps
         latest_run.generated_at
