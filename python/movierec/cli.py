@@ -21,6 +21,7 @@ from movierec.evaluation.offline import (
 from movierec.features import FeatureContract, FeatureSet, parse_feature_contract
 from movierec.landing import land_batch, landed_files, new_batch_id, validate_landed
 from movierec.registry import ModelRecord, latest_model, sha256_of
+from movierec.reporting.report import write_report
 from movierec.scoring.recommend import RecommendSettings, RunSummary, recommend
 from movierec.simulate import simulate_world
 from movierec.training.export import AgreementError, OnnxScorer
@@ -228,6 +229,21 @@ def _evaluate(paths: Paths, settings: EvaluateSettings) -> Evaluation:
     return evaluation
 
 
+@app.command()
+def report() -> None:
+    """Write the morning report (self-contained HTML) next to the warehouse."""
+    _report(Paths.from_env())
+
+
+def _report(paths: Paths) -> Path:
+    try:
+        target = write_report(paths.warehouse_path, paths.report_path)
+    except RuntimeError as exc:
+        raise _fail(str(exc)) from exc
+    _say(f"report -> {target}")
+    return target
+
+
 def _training_due(paths: Paths, max_model_age_days: float, feature_set: FeatureSet) -> str | None:
     """Why a new model is needed, or None when the latest one still serves."""
     with connect(paths, read_only=True) as con:
@@ -291,7 +307,9 @@ def nightly(
     mark = step("recommend", mark)
     _say("dbt build: recommendations and models")
     _dbt_build(paths, AFTER_SCORING)
-    step("dbt build (outputs)", mark)
+    mark = step("dbt build (outputs)", mark)
+    _report(paths)
+    step("report", mark)
 
     typer.echo("\nnightly summary")
     for name, seconds in timings.items():
@@ -309,3 +327,4 @@ def nightly(
         f"{summary.recommendations:,} rows, {summary.pairs_scored:,} pairs scored"
     )
     typer.echo(f"  warehouse   {paths.warehouse_path}")
+    typer.echo(f"  report      {paths.report_path}")

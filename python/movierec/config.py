@@ -46,6 +46,11 @@ class Paths:
         return self.dbt_project_dir / "models" / "marts" / "ml" / "_ml__features.yml"
 
     @property
+    def report_path(self) -> Path:
+        """The morning report, next to the warehouse."""
+        return self.warehouse_path.parent / "report.html"
+
+    @property
     def models_dir(self) -> Path:
         """Registered models: <model_id>/{model.onnx, metadata.json}."""
         return self.data_dir / "models"

@@ -39,14 +39,14 @@ final as (
         movies.primary_genre,
 
         -- measures
-        coalesce(latest_counts.times_shown_latest, 0) as times_shown_latest,
         latest_counts.avg_rank_latest,
+        movies.mean_rating,
+        movies.popularity_score,
+        coalesce(latest_counts.times_shown_latest, 0) as times_shown_latest,
         coalesce(history_counts.times_shown_ever, 0) as times_shown_ever,
         rank() over (
             order by coalesce(latest_counts.times_shown_latest, 0) desc
         ) as exposure_rank_latest,
-        movies.mean_rating,
-        movies.popularity_score,
 
         -- flags
         latest_counts.movie_id is null as is_unshown_latest,

@@ -33,7 +33,7 @@ ordered as (
     select
         run_id,
         times_shown,
-        row_number() over (partition by run_id order by times_shown, movie_id) as position
+        row_number() over (partition by run_id order by times_shown, movie_id) as exposure_position
     from exposure
 ),
 
@@ -46,7 +46,7 @@ concentration as (
         case
             when sum(times_shown) > 0
                 then
-                    2.0 * sum(position * times_shown) / (count(*) * sum(times_shown))
+                    2.0 * sum(exposure_position * times_shown) / (count(*) * sum(times_shown))
                     - (count(*) + 1.0) / count(*)
         end as exposure_gini
     from ordered
@@ -73,14 +73,14 @@ final as (
 
         -- measures
         runs.top_n,
-        coalesce(scores.users_served, 0) as users_served,
         concentration.catalogue_films,
         concentration.films_shown,
-        concentration.films_shown * 1.0 / concentration.catalogue_films as catalogue_coverage,
         concentration.exposure_gini,
         scores.avg_score,
         runs.pairs_scored,
         runs.run_seconds,
+        coalesce(scores.users_served, 0) as users_served,
+        concentration.films_shown * 1.0 / concentration.catalogue_films as catalogue_coverage,
 
         -- timestamps
         runs.generated_at

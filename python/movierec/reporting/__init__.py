@@ -1,0 +1,1 @@
+"""The morning report: the KPI models as one self-contained HTML page."""

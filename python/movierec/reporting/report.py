@@ -1,0 +1,209 @@
+"""`movierec report`: the KPI models as one self-contained HTML page (inline SVG, no
+scripts, no network), written next to the warehouse."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from html import escape
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from movierec.reporting.svg import bar_chart, line_chart
+
+CHARTS = (
+    "engagement-daily",
+    "ranking-precision",
+    "ranking-ndcg",
+    "click-through",
+    "most-recommended",
+    "run-coverage",
+)
+
+STYLE = """
+body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1400px;
+       color: #222; padding: 0 1rem; }
+h1 { margin-bottom: 0.2rem; } .sub { color: #666; margin-top: 0; }
+.tiles { display: flex; gap: 1rem; flex-wrap: wrap; margin: 1.5rem 0; }
+.tile { border: 1px solid #ddd; border-radius: 6px; padding: 0.8rem 1.2rem; min-width: 12rem; }
+.tile b { display: block; font-size: 1.6rem; } .tile span { color: #666; font-size: 0.85rem; }
+.grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(660px, 1fr)); gap: 1.5rem; }
+section { border-top: 1px solid #eee; padding-top: 0.5rem; overflow-x: auto; }
+table { border-collapse: collapse; font-size: 0.85rem; margin: 0.5rem 0; }
+td, th { border-bottom: 1px solid #eee; padding: 0.25rem 0.6rem; text-align: right; }
+th:first-child, td:first-child { text-align: left; }
+.note { color: #666; font-size: 0.85rem; max-width: 60rem; }
+"""
+
+
+def _df(con: duckdb.DuckDBPyConnection, sql: str) -> pl.DataFrame:
+    frame = pl.from_arrow(con.sql(sql).to_arrow_table())
+    assert isinstance(frame, pl.DataFrame)
+    return frame
+
+
+def _table(frame: pl.DataFrame, formats: dict[str, str] | None = None) -> str:
+    formats = formats or {}
+    head = "".join(f"<th>{escape(c)}</th>" for c in frame.columns)
+    rows = []
+    for row in frame.iter_rows(named=True):
+        cells = []
+        for column, value in row.items():
+            fmt = formats.get(column)
+            text = format(value, fmt) if fmt and value is not None else str(value)
+            cells.append(f"<td>{escape(text)}</td>")
+        rows.append(f"<tr>{''.join(cells)}</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def build_report(con: duckdb.DuckDBPyConnection) -> str:
+    """The whole page from the KPI models of an open (read-only) warehouse."""
+    ctr = _df(con, "select * from kpi.rpt_expected_click_through")
+    impact = _df(con, "select * from kpi.rpt_business_impact")
+    runs = _df(con, "select * from kpi.rpt_recommendation_runs order by generated_at")
+    if ctr.height == 0 or runs.height == 0:
+        raise RuntimeError("no recommendation run in the warehouse: run `movierec nightly`")
+    latest = runs.row(-1, named=True)
+    c = ctr.row(0, named=True)
+    b = impact.row(0, named=True)
+
+    daily = _df(
+        con,
+        """
+        select activity_date, segment, sum(interactions) as interactions
+        from kpi.rpt_engagement_daily
+        where activity_date > (select max(activity_date) from kpi.rpt_engagement_daily) - 90
+        group by all order by activity_date
+        """,
+    )
+    days = sorted(set(daily["activity_date"].to_list()))
+    by_segment = {
+        segment: [
+            float(daily.filter((pl.col("segment") == segment) & (pl.col("activity_date") == d))
+                  ["interactions"].sum())
+            for d in days
+        ]
+        for segment in sorted(set(daily["segment"].to_list()))
+    }  # fmt: skip
+    like_rates = _df(
+        con,
+        """
+        select genre, sum(likes) * 1.0 / sum(interactions) as like_rate,
+            sum(interactions) as viewings
+        from kpi.rpt_engagement_daily group by genre order by like_rate desc
+        """,
+    )
+    ranking = _df(
+        con,
+        """
+        select recommender, metric_name, metric_value
+        from kpi.rpt_model_performance
+        where evaluation_kind = 'ranking' and is_latest and segment = 'all' and list_length = 10
+        """,
+    )
+    models = _df(
+        con,
+        """
+        select model_id, time_split_auc as auc, time_split_precision as precision,
+            time_split_recall as recall, time_split_f1 as f1, training_rows as rows
+        from ml.ml_models order by created_at desc limit 10
+        """,
+    )
+    films = _df(
+        con,
+        """
+        select title, primary_genre, times_shown_latest, mean_rating
+        from kpi.rpt_film_exposure order by times_shown_latest desc, movie_id limit 10
+        """,
+    )
+    unshown = _df(
+        con,
+        """
+        select count(*) filter (where is_unshown_latest) as unshown_latest,
+            count(*) filter (where is_never_recommended) as never_recommended,
+            count(*) as films
+        from kpi.rpt_film_exposure
+        """,
+    ).row(0, named=True)
+
+    def metric_chart(metric: str, chart_id: str, title: str) -> str:
+        rows = ranking.filter(pl.col("metric_name") == metric).sort("recommender")
+        if rows.height == 0:
+            return "<p class='note'>No ranking evaluation yet: run `movierec evaluate`.</p>"
+        return bar_chart(
+            chart_id, title, rows["recommender"].to_list(), rows["metric_value"].to_list(), ".4f"
+        )
+
+    tiles = [
+        (f"{c['expected_click_through']:.1%}", "expected click-through (assumption-based)"),
+        (f"{c['baseline_click_through']:.0%} / {c['target_click_through']:.0%}",
+         "baseline / target click-through"),
+        (f"{latest['catalogue_coverage']:.1%}", "of the catalogue shown last night"),
+        (f"{latest['exposure_gini']:.2f}", "exposure Gini (0 = even)"),
+        (f"{latest['users_served']:,}", "users served"),
+        (f"{b['users_impacted']:,} / {b['users_total']:,}", "users impacted (capped)"),
+    ]  # fmt: skip
+    sections = [
+        ("Engagement, last 90 days",
+         line_chart("engagement-daily", "Daily viewings by segment",
+                    [d.strftime("%m-%d") for d in days], by_segment)
+         + _table(like_rates, {"like_rate": ".1%", "viewings": ","})),
+        ("Our model against baselines (held-out viewings, top 10)",
+         metric_chart("precision", "ranking-precision", "precision@10 by recommender")
+         + metric_chart("ndcg", "ranking-ndcg", "nDCG@10 by recommender")
+         + "<p class='note'>Lists built before a cut-off and judged on the films each user "
+           "liked after it (`movierec evaluate`). Films in the simulated world are chosen at "
+           "random, so every recommender's precision is small; what matters is the order.</p>"),
+        ("Expected click-through",
+         bar_chart("click-through", "Expected click-through vs the seed's baseline and target",
+                   ["expected"], [c["expected_click_through"]], ".1%",
+                   {f"target {c['target_click_through']:.0%}": c["target_click_through"],
+                    f"baseline {c['baseline_click_through']:.0%}": c["baseline_click_through"]})
+         + f"<p class='note'>Mean predicted like of shown films ({c['avg_predicted_like']:.2f}) "
+           f"x {c['clicks_per_predicted_like']:.2f} clicks per predicted like: an assumption "
+           "(the seed's), set as a dbt var. Business impact: "
+           f"{b['users_impacted']:,} of {b['users_total']:,} users, "
+           f"{b['yearly_extra_revenue']:,.0f} EUR a year; first-year return on development "
+           f"{b['first_year_return_on_development']:.0%}.</p>"),
+        ("Most recommended films last night",
+         bar_chart("most-recommended", "Lists holding each film (top 10)",
+                   films["title"].to_list(), [float(v) for v in films["times_shown_latest"]])
+         + f"<p class='note'>{unshown['unshown_latest']:,} of {unshown['films']:,} films were "
+           f"in nobody's list last night; {unshown['never_recommended']:,} have never been "
+           "recommended.</p>"),
+        ("Recommendation runs",
+         line_chart("run-coverage", "Catalogue coverage and exposure Gini per run",
+                    [str(i + 1) for i in range(runs.height)],
+                    {"coverage": runs["catalogue_coverage"].to_list(),
+                     "Gini": runs["exposure_gini"].fill_null(0).to_list()}, ".2f")
+         + _table(runs.select("run_id", "users_served", "catalogue_coverage", "exposure_gini",
+                              "avg_score", "run_seconds").tail(5),
+                  {"catalogue_coverage": ".1%", "exposure_gini": ".3f", "avg_score": ".3f",
+                   "users_served": ",", "run_seconds": ".1f"})),
+        ("Models (time split: trained on the past, tested on the latest viewings)",
+         _table(models, {"rows": ",", "auc": ".4f", "precision": ".3f", "recall": ".3f",
+                         "f1": ".3f"})),
+    ]  # fmt: skip
+    tiles_html = "".join(f"<div class='tile'><b>{escape(v)}</b><span>{escape(k)}</span></div>"
+                         for v, k in tiles)  # fmt: skip
+    body = "".join(f"<section><h2>{escape(t)}</h2>{html}</section>" for t, html in sections)
+    generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return (
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        f"<title>movierec morning report</title><style>{STYLE}</style></head><body>"
+        "<h1>movierec morning report</h1>"
+        f"<p class='sub'>Run {escape(str(latest['run_id']))} with model "
+        f"{escape(str(latest['model_id']))}; generated {generated}.</p>"
+        f"<div class='tiles'>{tiles_html}</div><div class='grid'>{body}</div></body></html>"
+    )
+
+
+def write_report(warehouse: Path, target: Path) -> Path:
+    """Render the report from the warehouse (read-only) and write it atomically."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        page = build_report(con)
+    tmp = target.with_name(f".{target.name}.tmp")
+    tmp.write_text(page, encoding="utf-8")
+    tmp.replace(target)
+    return target
