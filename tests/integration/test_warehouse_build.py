@@ -147,6 +147,27 @@ def test_every_model_is_documented_and_tested(warehouse: Paths, tmp_path: Path) 
         assert not undocumented, f"{key}: undocumented columns {sorted(undocumented)}"
 
 
+def test_docs_lineage_runs_from_raw_parquet_to_each_report_and_its_exposure(
+    warehouse: Paths, tmp_path: Path
+) -> None:
+    """In `dbt docs generate`'s manifest every rpt_ model descends from the landed Parquet
+    sources, and the dashboard exposure depends on every rpt_ model."""
+    run_dbt(warehouse, ["docs", "generate", "--target-path", str(tmp_path)])
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    nodes = {**manifest["nodes"], **manifest["sources"]}
+
+    def ancestors(unique_id: str) -> set[str]:
+        parents = set(nodes[unique_id].get("depends_on", {}).get("nodes", []))
+        return parents.union(*(ancestors(p) for p in parents)) if parents else set()
+
+    reports = {k for k in manifest["nodes"] if k.startswith("model.movierec.rpt_")}
+    assert len(reports) == 6
+    for report in reports:
+        assert any(a.startswith("source.movierec.landing.") for a in ancestors(report)), report
+    exposure = manifest["exposures"]["exposure.movierec.morning_dashboard"]
+    assert set(exposure["depends_on"]["nodes"]) == reports
+
+
 def test_bad_landing_stops_the_build_and_keeps_the_warehouse(
     warehouse: Paths, tmp_path: Path
 ) -> None:

@@ -1,3 +1,6 @@
+-- the registered models are trained on ml_training_features (by `movierec train`):
+-- depends_on: {{ ref('ml_training_features') }}
+
 with
 
 registry as (

@@ -1,5 +1,8 @@
 {{ config(materialized='incremental', incremental_strategy='append') }}
 
+-- the lists are scored on ml_scoring_features (by `movierec recommend`):
+-- depends_on: {{ ref('ml_scoring_features') }}
+
 with
 
 recommendations as (

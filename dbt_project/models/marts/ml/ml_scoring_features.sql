@@ -16,39 +16,54 @@ interactions as (
     select * from {{ ref('fct_interactions') }}
 ),
 
-scoring_moment as (
+default_moment as (
     select {{ scoring_as_of('max(interacted_at)') }} as requested_at
     from interactions
 ),
 
-requested as (
+requested_moment as (
+    select max(requested_at) as requested_at
+    from scoring_requests
+),
+
+-- one moment per run: the requests' own (an evaluation cut-off), else the default
+scoring_moment as (
+    select coalesce(requested_moment.requested_at, default_moment.requested_at) as requested_at
+    from default_moment
+    cross join requested_moment
+),
+
+-- when each user first viewed each film
+first_views as (
+    select
+        user_id,
+        movie_id,
+        min(interacted_at) as first_viewed_at
+    from interactions
+    group by
+        user_id,
+        movie_id
+),
+
+-- the requested pairs minus films the user had viewed before the scoring moment
+requests as (
     select distinct
         scoring_requests.user_id,
         scoring_requests.movie_id,
-        coalesce(scoring_requests.requested_at, scoring_moment.requested_at) as requested_at
+        scoring_moment.requested_at
     from scoring_requests
     inner join users
         on scoring_requests.user_id = users.user_id
     inner join movies
         on scoring_requests.movie_id = movies.movie_id
     cross join scoring_moment
-),
-
--- the requested pairs minus films the user had viewed before the request's moment
-requests as (
-    select
-        requested.user_id,
-        requested.movie_id,
-        requested.requested_at
-    from requested
-    where not exists (
-        select 1
-        from interactions
-        where
-            interactions.user_id = requested.user_id
-            and interactions.movie_id = requested.movie_id
-            and interactions.interacted_at < requested.requested_at
-    )
+    left join first_views
+        on
+            scoring_requests.user_id = first_views.user_id
+            and scoring_requests.movie_id = first_views.movie_id
+    where
+        first_views.first_viewed_at is null
+        or first_views.first_viewed_at >= scoring_moment.requested_at
 ),
 
 {{ feature_ctes('requests') }}
