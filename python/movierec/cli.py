@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
+import duckdb
 import polars as pl
 import typer
 
@@ -185,11 +186,16 @@ def recommend_command(
     _recommend(paths, settings)
 
 
+def _registered_model(con: duckdb.DuckDBPyConnection) -> ModelRecord:
+    record = latest_model(con)
+    if record is None:
+        raise _fail("no registered model: run `movierec train` first")
+    return record
+
+
 def _recommend(paths: Paths, settings: RecommendSettings) -> RunSummary:
     with connect(paths) as con:
-        record = latest_model(con)
-        if record is None:
-            raise _fail("no registered model: run `movierec train` first")
+        record = _registered_model(con)
         summary = recommend(
             con, _load_scorer(record), record.model_id, record.features, settings, progress=_say
         )
@@ -213,11 +219,8 @@ def evaluate(
 
 def _evaluate(paths: Paths, settings: EvaluateSettings) -> Evaluation:
     with connect(paths) as con:
-        record = latest_model(con)
-        if record is None:
-            raise _fail("no registered model: run `movierec train` first")
         evaluation = evaluate_recommenders(
-            con, _feature_contract(paths), record, settings, progress=_say
+            con, _feature_contract(paths), _registered_model(con), settings, progress=_say
         )
     with pl.Config(
         tbl_hide_dataframe_shape=True, float_precision=4, tbl_cols=-1, tbl_width_chars=200
