@@ -9,9 +9,27 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
 import yaml
 
 FeatureSet = Literal["all", "seed"]
+
+
+def float32_select(columns: tuple[str, ...] | list[str]) -> str:
+    """SQL select-list casting the feature columns to float32, the model's input type."""
+    return ", ".join(f"cast({name} as float) as {name}" for name in columns)
+
+
+def feature_matrix(
+    data: pa.Table | pa.RecordBatch, columns: tuple[str, ...] | list[str]
+) -> npt.NDArray[np.float32]:
+    """The feature columns of Arrow data as a float32 [rows, features] matrix."""
+    matrix: npt.NDArray[np.float32] = np.column_stack(
+        [data.column(name).to_numpy() for name in columns]
+    ).astype(np.float32, copy=False)
+    return matrix
 
 
 @dataclass(frozen=True)

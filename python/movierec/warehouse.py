@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import polars as pl
 
 from movierec.config import Paths
 
@@ -68,3 +69,12 @@ def connect(paths: Paths, *, read_only: bool = False) -> duckdb.DuckDBPyConnecti
         "memory_limit": os.environ.get("MOVIEREC_DUCKDB_MEMORY_LIMIT", "2GB")
     }
     return duckdb.connect(str(paths.warehouse_path), read_only=read_only, config=config)
+
+
+def query_frame(
+    con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, object] | None = None
+) -> pl.DataFrame:
+    """The result of `sql` as a polars frame, through Arrow."""
+    frame = pl.from_arrow(con.sql(sql, params=params or {}).to_arrow_table())
+    assert isinstance(frame, pl.DataFrame)
+    return frame

@@ -11,6 +11,7 @@ import duckdb
 import polars as pl
 
 from movierec.config import Paths
+from movierec.warehouse import query_frame
 
 REPO = Path(__file__).resolve().parents[2]
 # The small world every integration test shares.
@@ -39,6 +40,4 @@ def run_cli(paths: Paths, *args: str) -> subprocess.CompletedProcess[str]:
 def query(paths: Paths, sql: str) -> pl.DataFrame:
     """Run SQL on the warehouse through a read-only connection, as an analyst would."""
     with duckdb.connect(str(paths.warehouse_path), read_only=True) as con:
-        frame = pl.from_arrow(con.sql(sql).to_arrow_table())
-    assert isinstance(frame, pl.DataFrame)
-    return frame
+        return query_frame(con, sql)

@@ -25,6 +25,7 @@ from movierec.scoring.recommend import RecommendSettings, rank_users
 from movierec.training.export import OnnxScorer, to_onnx
 from movierec.training.forest import ForestParams, fit_forest
 from movierec.training.pipeline import load_training_data
+from movierec.warehouse import query_frame
 
 Progress = Callable[[str], None]
 RECOMMENDERS = ("model", "random", "popularity", "segment_popularity")
@@ -128,7 +129,7 @@ def _model_lists(
     users = [int(r[0]) for r in con.execute("select user_id from evaluation_users").fetchall()]
     settings = RecommendSettings(top_n=k_max)
     rank_users(con, scorer, model.features, settings, cutoff, progress, user_ids=users)
-    return _frame(con, "select user_id, rank, movie_id from run_top_n")
+    return query_frame(con, "select user_id, rank, movie_id from run_top_n")
 
 
 def _baseline_lists(
@@ -183,7 +184,7 @@ def _baseline_lists(
                 on {"users.segment" if by_segment else "'all'"} = popularity.segment
                 and popularity.preference <= {int(depth)}
         """
-    return _frame(
+    return query_frame(
         con,
         f"""
         select user_id, rank, movie_id from (
@@ -209,7 +210,7 @@ def _truth(
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """Liked films after the cut-off (not viewed before it), the catalogue with its main
     genre and past views, and every user's segment."""
-    relevant = _frame(
+    relevant = query_frame(
         con,
         """
         select distinct later.user_id, later.movie_id
@@ -224,7 +225,7 @@ def _truth(
         """,
         {"cutoff": cutoff},
     )
-    films = _frame(
+    films = query_frame(
         con,
         """
         select movies.movie_id, movies.primary_genre as genre,
@@ -236,16 +237,8 @@ def _truth(
         """,
         {"cutoff": cutoff},
     )
-    segments = _frame(con, "select user_id, segment from evaluation_users")
+    segments = query_frame(con, "select user_id, segment from evaluation_users")
     return relevant, films, segments
-
-
-def _frame(
-    con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, object] | None = None
-) -> pl.DataFrame:
-    frame = pl.from_arrow(con.sql(sql, params=params or {}).to_arrow_table())
-    assert isinstance(frame, pl.DataFrame)
-    return frame
 
 
 def summary_table(metrics: pl.DataFrame, k: int = 10) -> pl.DataFrame:

@@ -11,6 +11,7 @@ import duckdb
 import polars as pl
 
 from movierec.reporting.svg import bar_chart, line_chart
+from movierec.warehouse import query_frame
 
 CHARTS = (
     "engagement-daily",
@@ -37,12 +38,6 @@ th:first-child, td:first-child { text-align: left; }
 """
 
 
-def _df(con: duckdb.DuckDBPyConnection, sql: str) -> pl.DataFrame:
-    frame = pl.from_arrow(con.sql(sql).to_arrow_table())
-    assert isinstance(frame, pl.DataFrame)
-    return frame
-
-
 def _table(frame: pl.DataFrame, formats: dict[str, str] | None = None) -> str:
     formats = formats or {}
     head = "".join(f"<th>{escape(c)}</th>" for c in frame.columns)
@@ -59,16 +54,16 @@ def _table(frame: pl.DataFrame, formats: dict[str, str] | None = None) -> str:
 
 def build_report(con: duckdb.DuckDBPyConnection) -> str:
     """The whole page from the KPI models of an open (read-only) warehouse."""
-    ctr = _df(con, "select * from kpi.rpt_expected_click_through")
-    impact = _df(con, "select * from kpi.rpt_business_impact")
-    runs = _df(con, "select * from kpi.rpt_recommendation_runs order by generated_at")
+    ctr = query_frame(con, "select * from kpi.rpt_expected_click_through")
+    impact = query_frame(con, "select * from kpi.rpt_business_impact")
+    runs = query_frame(con, "select * from kpi.rpt_recommendation_runs order by generated_at")
     if ctr.height == 0 or runs.height == 0:
         raise RuntimeError("no recommendation run in the warehouse: run `movierec nightly`")
     latest = runs.row(-1, named=True)
     c = ctr.row(0, named=True)
     b = impact.row(0, named=True)
 
-    daily = _df(
+    daily = query_frame(
         con,
         """
         select activity_date, segment, sum(interactions) as interactions
@@ -86,7 +81,7 @@ def build_report(con: duckdb.DuckDBPyConnection) -> str:
         ]
         for segment in sorted(set(daily["segment"].to_list()))
     }  # fmt: skip
-    like_rates = _df(
+    like_rates = query_frame(
         con,
         """
         select genre, sum(likes) * 1.0 / sum(interactions) as like_rate,
@@ -94,7 +89,7 @@ def build_report(con: duckdb.DuckDBPyConnection) -> str:
         from kpi.rpt_engagement_daily group by genre order by like_rate desc
         """,
     )
-    ranking = _df(
+    ranking = query_frame(
         con,
         """
         select recommender, metric_name, metric_value
@@ -102,7 +97,7 @@ def build_report(con: duckdb.DuckDBPyConnection) -> str:
         where evaluation_kind = 'ranking' and is_latest and segment = 'all' and list_length = 10
         """,
     )
-    models = _df(
+    models = query_frame(
         con,
         """
         select model_id, time_split_auc as auc, time_split_precision as precision,
@@ -110,14 +105,14 @@ def build_report(con: duckdb.DuckDBPyConnection) -> str:
         from ml.ml_models order by created_at desc limit 10
         """,
     )
-    films = _df(
+    films = query_frame(
         con,
         """
         select title, primary_genre, times_shown_latest, mean_rating
         from kpi.rpt_film_exposure order by times_shown_latest desc, movie_id limit 10
         """,
     )
-    unshown = _df(
+    unshown = query_frame(
         con,
         """
         select count(*) filter (where is_unshown_latest) as unshown_latest,

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import duckdb
-import numpy as np
 import pyarrow as pa
 
+from movierec.features import feature_matrix, float32_select
 from movierec.scoring.requests import (
     probe_users,
     request_all_films,
@@ -80,15 +80,12 @@ def feature_batches(
 ) -> Iterator[tuple[pa.RecordBatch, Matrix]]:
     """ml_scoring_features in Arrow batches: the key columns (user_id, movie_id,
     requested_at) and the float32 feature matrix, in the model's column order."""
-    columns = ", ".join(f"cast({name} as float) as {name}" for name in features)
     reader = con.sql(
-        f"select user_id, movie_id, requested_at, {columns} from ml.ml_scoring_features"
+        "select user_id, movie_id, requested_at, "
+        f"{float32_select(list(features))} from ml.ml_scoring_features"
     ).to_arrow_reader(batch_rows)
     for batch in reader:
-        matrix = np.column_stack(
-            [batch.column(i).to_numpy() for i in range(3, 3 + len(features))]
-        ).astype(np.float32, copy=False)
-        yield batch.select([0, 1, 2]), matrix
+        yield batch.select([0, 1, 2]), feature_matrix(batch, list(features))
 
 
 def stream_scores(
@@ -153,6 +150,14 @@ def score_all_films(
         request_all_films(con, user_ids[start : start + step], as_of)
         rows += score_into(con, scorer, features, table, settings.batch_rows)[0]
     return rows
+
+
+def create_top_n_table(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """An empty temp table for `keep_top_n` to append to."""
+    con.execute(
+        f"create or replace temp table {table} "
+        "(user_id bigint, rank integer, movie_id bigint, score float)"
+    )
 
 
 def keep_top_n(con: duckdb.DuckDBPyConnection, scores: str, target: str, top_n: int) -> None:
@@ -241,10 +246,7 @@ def rank_users(
     unseen at `as_of` (None: the default scoring moment) of every user, or of `user_ids`."""
     started = time.perf_counter()
     stages: dict[str, float] = {}
-    con.execute(
-        "create or replace temp table run_top_n "
-        "(user_id bigint, rank integer, movie_id bigint, score float)"
-    )
+    create_top_n_table(con, "run_top_n")
     if settings.candidates_per_genre:
         shortlisted = shortlist_films(con, scorer, features, settings, as_of)
         stages["shortlist"] = time.perf_counter() - started
@@ -342,10 +344,7 @@ def exhaustive_match_share(
     """Share of `user_ids` whose top-N films in run `run_id` are exactly the top-N of
     scoring every unseen film (as sets)."""
     score_all_films(con, scorer, features, user_ids, "exhaustive_scores", settings)
-    con.execute(
-        "create or replace temp table exhaustive_top_n "
-        "(user_id bigint, rank integer, movie_id bigint, score float)"
-    )
+    create_top_n_table(con, "exhaustive_top_n")
     keep_top_n(con, "exhaustive_scores", "exhaustive_top_n", settings.top_n)
     (share,) = con.execute(
         """

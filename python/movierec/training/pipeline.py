@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 from sklearn.ensemble import RandomForestClassifier
 
-from movierec.features import FeatureContract, FeatureSet
+from movierec.features import FeatureContract, FeatureSet, feature_matrix, float32_select
 from movierec.registry import ModelRecord, insert_model, new_model_id, write_model_files
 from movierec.scoring.recommend import feature_batches
 from movierec.scoring.requests import probe_users, request_all_films
@@ -75,14 +75,14 @@ def load_training_data(
     con: duckdb.DuckDBPyConnection, contract: FeatureContract, columns: tuple[str, ...]
 ) -> TrainingData:
     """The training feature model as float32 features, labels and request times (Arrow)."""
-    selected = ", ".join(f"cast({c} as float) as {c}" for c in columns)
+    selected = float32_select(columns)
     table = con.sql(
         f"select user_id, requested_at, {contract.label}, {selected} "
         "from ml.ml_training_features order by requested_at, interaction_id"
     ).to_arrow_table()
     if table.num_rows == 0:
         raise RuntimeError("ml.ml_training_features is empty: land viewings and run dbt build")
-    features = np.column_stack([table.column(c).to_numpy() for c in columns]).astype(np.float32)
+    features = feature_matrix(table, columns)
     return TrainingData(
         features=features,
         labels=table.column(contract.label).to_numpy(zero_copy_only=False).astype(np.int8),
