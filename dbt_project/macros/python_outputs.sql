@@ -7,7 +7,7 @@
 {% macro create_python_output_tables() %}
     {%- if execute -%}
         {%- for source in graph.sources.values()
-            if source.source_name in ('ml_outputs', 'scoring') -%}
+            if source.source_name in ('ml_outputs', 'scoring', 'ops') -%}
             {%- set columns = [] -%}
             {%- for column in source.columns.values() -%}
                 {%- do columns.append(column.name ~ ' ' ~ column.data_type) -%}

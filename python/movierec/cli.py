@@ -13,6 +13,7 @@ import typer
 
 from movierec.config import ENTITIES, Paths, SimulationSettings
 from movierec.contract import RawContractError, parse_contract
+from movierec.erasure import request_erasure
 from movierec.evaluation.offline import (
     EvaluateSettings,
     Evaluation,
@@ -21,8 +22,22 @@ from movierec.evaluation.offline import (
 )
 from movierec.features import FeatureContract, FeatureSet, parse_feature_contract
 from movierec.landing import land_batch, landed_files, new_batch_id, validate_landed
+from movierec.publish import (
+    AuditError,
+    AuditSettings,
+    RunRecord,
+    WarehouseBusyError,
+    clean_up,
+    exclusive,
+    new_run_id,
+    read_run_records,
+    rollback,
+    utc_now,
+    write_run_record,
+)
 from movierec.registry import ModelRecord, latest_model, sha256_of
 from movierec.reporting.report import write_report
+from movierec.runs import Body, PublishSettings, Run, RunFailedError, describe, published_run
 from movierec.scoring.recommend import RecommendSettings, RunSummary, recommend
 from movierec.simulate import simulate_world
 from movierec.training.export import AgreementError, OnnxScorer
@@ -92,22 +107,80 @@ def simulate(
 def validate() -> None:
     """Check every landed Parquet file against the raw data contract."""
     paths = Paths.from_env()
-    _validate(paths)
-    typer.echo(f"all landed files under {paths.raw_dir} meet the contract")
-
-
-def _validate(paths: Paths) -> None:
     contract = parse_contract(paths.sources_yml.read_text())
     problems = validate_landed(paths.raw_dir, contract, _now())
     if problems:
         raise _fail(str(RawContractError(problems)))
+    typer.echo(f"all landed files under {paths.raw_dir} meet the contract")
+
+
+# --- options shared by the commands that publish --------------------------------------
+
+OnBadRows = Annotated[
+    str,
+    typer.Option(
+        help="'fail': a landed row breaking the contract stops the run; 'quarantine': it "
+        "goes to ops.quarantined_rows and out of every model, and the run goes on."
+    ),
+]
+KeepVersions = Annotated[
+    int, typer.Option(help="Published versions kept (for `movierec rollback`).")
+]
+MinRowRatio = Annotated[
+    float, typer.Option(help="Audit: fewest rows per audited table, as a share of published.")
+]
+MaxRowRatio = Annotated[
+    float, typer.Option(help="Audit: most rows per audited table, as a multiple of published.")
+]
+
+
+def _publish_settings(
+    on_bad_rows: str = "fail",
+    keep_versions: int = PublishSettings.keep_versions,
+    min_row_ratio: float = AuditSettings.min_row_ratio,
+    max_row_ratio: float = AuditSettings.max_row_ratio,
+) -> PublishSettings:
+    if on_bad_rows not in ("fail", "quarantine"):
+        raise _fail(f"--on-bad-rows must be 'fail' or 'quarantine', got {on_bad_rows!r}")
+    try:
+        return PublishSettings(
+            audit=AuditSettings(min_row_ratio=min_row_ratio, max_row_ratio=max_row_ratio),
+            keep_versions=keep_versions,
+            on_bad_rows=on_bad_rows,  # type: ignore[arg-type]
+        )
+    except ValueError as exc:
+        raise _fail(str(exc)) from exc
+
+
+def _publishing(
+    paths: Paths,
+    command: str,
+    body: Body,
+    settings: PublishSettings | None = None,
+    *,
+    fresh: bool = False,
+) -> RunRecord:
+    """Run `body` on a staged warehouse, audit and publish it; any failure exits non-zero
+    with the published warehouse unchanged."""
+    try:
+        record = published_run(
+            paths, command, body, settings or PublishSettings(), fresh=fresh, progress=_say
+        )
+    except (
+        WarehouseBusyError,
+        RawContractError,
+        RunFailedError,
+        AuditError,
+        DbtError,
+        AgreementError,
+    ) as exc:
+        raise _fail(f"{exc}\nnothing published: {paths.warehouse_path} is unchanged") from exc
+    _say(f"published {record.run_id} -> {paths.warehouse_path}")
+    return record
 
 
 def _dbt_build(paths: Paths, selection: list[str]) -> None:
-    try:
-        run_dbt(paths, ["build", *selection])
-    except DbtError as exc:
-        raise _fail(str(exc)) from exc
+    run_dbt(paths, ["build", *selection])
 
 
 @app.command()
@@ -115,11 +188,15 @@ def build(
     select: Annotated[
         str | None, typer.Option(help="dbt node selection, as in `dbt build --select`.")
     ] = None,
+    on_bad_rows: OnBadRows = "fail",
 ) -> None:
-    """Check the landed files, then `dbt build` (run + test) the warehouse."""
-    paths = Paths.from_env()
-    _validate(paths)
-    _dbt_build(paths, ["--select", select] if select else [])
+    """Check the landed files, `dbt build` (run + test) a copy of the warehouse, publish it."""
+
+    def body(run: Run) -> None:
+        _dbt_build(run.staged, ["--select", select] if select else [])
+        run.step("dbt build")
+
+    _publishing(Paths.from_env(), "build", body, _publish_settings(on_bad_rows))
 
 
 def _feature_contract(paths: Paths) -> FeatureContract:
@@ -137,7 +214,7 @@ def train(
     test_fraction: Annotated[float, typer.Option(help="Share of latest viewings held out.")] = 0.2,
     seed: Annotated[int, typer.Option(help="Random state of the forest and splits.")] = 42,
 ) -> None:
-    """Train the forest on ml_training_features, export it to ONNX, check and register it."""
+    """Train the forest on ml_training_features, export it to ONNX, check, register, publish."""
     if feature_set not in ("all", "seed"):
         raise _fail(f"--feature-set must be 'all' or 'seed', got {feature_set!r}")
     settings = TrainSettings(
@@ -150,17 +227,21 @@ def train(
         feature_set=feature_set,  # type: ignore[arg-type]
         test_fraction=test_fraction,
     )
-    _train(Paths.from_env(), settings)
+
+    def body(run: Run) -> None:
+        _train(run.staged, settings)
+        run.step("train + export")
+        _dbt_build(run.staged, AFTER_SCORING)
+        run.step("dbt build (outputs)")
+
+    _publishing(Paths.from_env(), "train", body)
 
 
 def _train(paths: Paths, settings: TrainSettings) -> TrainResult:
     with connect(paths) as con:
-        try:
-            result = train_model(
-                con, _feature_contract(paths), paths.models_dir, settings, progress=_say
-            )
-        except AgreementError as exc:
-            raise _fail(str(exc)) from exc
+        result = train_model(
+            con, _feature_contract(paths), paths.models_dir, settings, progress=_say
+        )
     record = result.record
     _say(f"registered {record.model_id} in {result.seconds:.1f} s -> {record.onnx_path}")
     return result
@@ -169,7 +250,7 @@ def _train(paths: Paths, settings: TrainSettings) -> TrainResult:
 def _load_scorer(record: ModelRecord) -> OnnxScorer:
     path = Path(record.onnx_path)
     if sha256_of(path) != record.onnx_sha256:
-        raise RuntimeError(f"{path} does not match the sha256 registered for {record.model_id}")
+        raise RunFailedError(f"{path} does not match the sha256 registered for {record.model_id}")
     return OnnxScorer(path.read_bytes())
 
 
@@ -180,16 +261,23 @@ def recommend_command(
         int, typer.Option(help="Films shortlisted per segment and genre; 0 = score every film.")
     ] = RecommendSettings.candidates_per_genre,
 ) -> None:
-    """Score every user against unseen films with the latest model; append the top N."""
-    paths = Paths.from_env()
+    """Score every user against unseen films with the latest model; append the top N; publish."""
     settings = RecommendSettings(top_n=top_n, candidates_per_genre=candidates_per_genre)
-    _recommend(paths, settings)
+
+    def body(run: Run) -> str:
+        summary = _recommend(run.staged, settings)
+        run.step("recommend")
+        _dbt_build(run.staged, AFTER_SCORING)
+        run.step("dbt build (outputs)")
+        return summary.run_id
+
+    _publishing(Paths.from_env(), "recommend", body)
 
 
 def _registered_model(con: duckdb.DuckDBPyConnection) -> ModelRecord:
     record = latest_model(con)
     if record is None:
-        raise _fail("no registered model: run `movierec train` first")
+        raise RunFailedError("no registered model: run `movierec train` first")
     return record
 
 
@@ -213,8 +301,16 @@ def evaluate(
         int, typer.Option(help="Judge on the viewings of the last N days; build before them.")
     ] = 30,
 ) -> None:
-    """Judge the model's top-k lists and three baselines on held-out viewings."""
-    _evaluate(Paths.from_env(), EvaluateSettings(holdout_days=holdout_days))
+    """Judge the model's top-k lists and three baselines on held-out viewings; publish."""
+    settings = EvaluateSettings(holdout_days=holdout_days)
+
+    def body(run: Run) -> None:
+        _evaluate(run.staged, settings)
+        run.step("evaluate")
+        _dbt_build(run.staged, AFTER_SCORING)
+        run.step("dbt build (outputs)")
+
+    _publishing(Paths.from_env(), "evaluate", body)
 
 
 def _evaluate(paths: Paths, settings: EvaluateSettings) -> Evaluation:
@@ -234,15 +330,16 @@ def _evaluate(paths: Paths, settings: EvaluateSettings) -> Evaluation:
 
 @app.command()
 def report() -> None:
-    """Write the morning report (self-contained HTML) next to the warehouse."""
-    _report(Paths.from_env())
+    """Write the morning report (self-contained HTML) of the published warehouse beside it."""
+    paths = Paths.from_env()
+    try:
+        _report(paths)
+    except RuntimeError as exc:
+        raise _fail(str(exc)) from exc
 
 
 def _report(paths: Paths) -> Path:
-    try:
-        target = write_report(paths.warehouse_path, paths.report_path)
-    except RuntimeError as exc:
-        raise _fail(str(exc)) from exc
+    target = write_report(paths.warehouse_path, paths.report_path)
     _say(f"report -> {target}")
     return target
 
@@ -271,55 +368,60 @@ def nightly(
     evaluate_new_model: Annotated[
         bool, typer.Option(help="Run `evaluate` after training a new model.")
     ] = True,
+    on_bad_rows: OnBadRows = "fail",
+    keep_versions: KeepVersions = PublishSettings.keep_versions,
+    min_row_ratio: MinRowRatio = AuditSettings.min_row_ratio,
+    max_row_ratio: MaxRowRatio = AuditSettings.max_row_ratio,
 ) -> None:
-    """The nightly batch: land -> dbt build -> train when due (and evaluate) -> recommend
-    -> dbt build."""
+    """The nightly batch, built in a fresh file and published only if every test and the
+    audit pass: check landed files -> dbt build -> train when due (and evaluate) ->
+    recommend -> dbt build -> report -> audit -> publish."""
     paths = Paths.from_env()
-    started = time.perf_counter()
-    timings: dict[str, float] = {}
-
-    def step(name: str, since: float) -> float:
-        timings[name] = time.perf_counter() - since
-        return time.perf_counter()
-
-    mark = started
+    settings = _publish_settings(on_bad_rows, keep_versions, min_row_ratio, max_row_ratio)
     if not any(landed_files(paths.raw_dir, entity) for entity in ENTITIES):
         _say("no landed data yet: simulating the default world")
         simulate()
-    mark = step("land", mark)
-    _validate(paths)
-    _say("dbt build: warehouse and features")
-    _dbt_build(paths, BEFORE_SCORING)
-    mark = step("dbt build (features)", mark)
+    outcome: dict[str, object] = {}
 
-    settings = TrainSettings()
-    due = _training_due(paths, max_model_age_days, settings.feature_set)
-    reason = "--retrain" if retrain else due
-    result = None
-    if reason:
-        _say(f"training: {reason}")
-        result = _train(paths, settings)
-    else:
-        _say("training: latest model is fresh, skipped")
-    mark = step("train + export", mark)
-    if result and evaluate_new_model:
-        _evaluate(paths, EvaluateSettings())
-        mark = step("evaluate", mark)
+    def body(run: Run) -> str:
+        staged = run.staged
+        _say(f"dbt build: warehouse and features -> {staged.warehouse_path}")
+        _dbt_build(staged, BEFORE_SCORING)
+        run.step("dbt build (features)")
+        train_settings = TrainSettings()
+        due = _training_due(staged, max_model_age_days, train_settings.feature_set)
+        if run.forgotten:
+            due = f"erasure of {len(run.forgotten)} users: the model must not have seen them"
+        reason = "--retrain" if retrain else due
+        if reason:
+            _say(f"training: {reason}")
+            outcome["trained"] = _train(staged, train_settings)
+        else:
+            _say("training: latest model is fresh, skipped")
+        run.step("train + export")
+        if "trained" in outcome and evaluate_new_model:
+            _evaluate(staged, EvaluateSettings())
+            run.step("evaluate")
+        summary = _recommend(staged, RecommendSettings(top_n=top_n))
+        outcome["summary"] = summary
+        run.step("recommend")
+        _say("dbt build: recommendations and models")
+        _dbt_build(staged, AFTER_SCORING)
+        run.step("dbt build (outputs)")
+        _report(staged)
+        run.step("report")
+        return summary.run_id
 
-    summary = _recommend(paths, RecommendSettings(top_n=top_n))
-    mark = step("recommend", mark)
-    _say("dbt build: recommendations and models")
-    _dbt_build(paths, AFTER_SCORING)
-    mark = step("dbt build (outputs)", mark)
-    _report(paths)
-    step("report", mark)
-
-    typer.echo("\nnightly summary")
-    for name, seconds in timings.items():
-        typer.echo(f"  {name:<22} {seconds:7.1f} s")
-    typer.echo(f"  {'total':<22} {time.perf_counter() - started:7.1f} s")
+    record = _publishing(paths, "nightly", body, settings, fresh=True)
+    typer.echo(f"\nnightly summary ({record.run_id})")
+    for step in record.steps:
+        typer.echo(f"  {step['step']:<22} {step['seconds']:7.1f} s")
+    typer.echo(f"  {'total':<22} {record.seconds or 0:7.1f} s")
+    summary = outcome["summary"]
+    assert isinstance(summary, RunSummary)
+    result = outcome.get("trained")
     typer.echo(f"  model       {summary.model_id}" + (" (new)" if result else ""))
-    if result:
+    if isinstance(result, TrainResult):
         for split, m in result.metrics.items():
             typer.echo(
                 f"  {split:<6} split  AUC {m.auc:.3f}  precision {m.precision:.3f}  "
@@ -329,5 +431,51 @@ def nightly(
         f"  run         {summary.run_id}: {summary.users:,} users, "
         f"{summary.recommendations:,} rows, {summary.pairs_scored:,} pairs scored"
     )
+    typer.echo(f"  rows        {record.row_counts}")
     typer.echo(f"  warehouse   {paths.warehouse_path}")
     typer.echo(f"  report      {paths.report_path}")
+
+
+@app.command(name="rollback")
+def rollback_command() -> None:
+    """Publish the previous retained version again; the current one is dropped."""
+    paths = Paths.from_env()
+    record = RunRecord(run_id=new_run_id(), command="rollback", started_at=utc_now())
+    try:
+        with exclusive(paths, "rollback"):
+            for line in clean_up(paths):
+                _say(f"cleaned up: {line}")
+            dropped, restored = rollback(paths)
+            record.outcome, record.finished_at = "published", utc_now()
+            record.error = f"rolled back from {dropped} to {restored}"
+            write_run_record(paths, record)
+    except (WarehouseBusyError, RuntimeError) as exc:
+        raise _fail(str(exc)) from exc
+    _say(f"published {restored} again (dropped {dropped}) -> {paths.warehouse_path}")
+
+
+@app.command(name="forget-user")
+def forget_user(
+    user_ids: Annotated[list[int], typer.Argument(help="Ids of the users to erase.")],
+) -> None:
+    """Right to erasure: remove users from the landed files now, and from the warehouse,
+    its retained versions and the model at the next nightly."""
+    paths = Paths.from_env()
+    try:
+        with exclusive(paths, "forget-user"):
+            request = request_erasure(paths, user_ids, _now())
+    except WarehouseBusyError as exc:
+        raise _fail(str(exc)) from exc
+    _say(
+        f"erasure {request.request_id}: {len(request.user_ids)} users, "
+        f"{request.landed_rows_removed:,} landed rows removed; the next `movierec nightly` "
+        "publishes a warehouse without them and deletes older versions"
+    )
+
+
+@app.command()
+def runs(
+    last: Annotated[int, typer.Option(help="How many of the latest runs to list.")] = 20,
+) -> None:
+    """The run log: every run that tried to publish, with its outcome."""
+    typer.echo(describe(read_run_records(Paths.from_env())[-last:]))

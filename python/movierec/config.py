@@ -7,7 +7,7 @@ only when the CLI asks for it.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
@@ -54,6 +54,52 @@ class Paths:
     def models_dir(self) -> Path:
         """Registered models: <model_id>/{model.onnx, metadata.json}."""
         return self.data_dir / "models"
+
+    @property
+    def warehouse_dir(self) -> Path:
+        """The published warehouse, its report, and the write-audit-publish folders beside it."""
+        return self.warehouse_path.parent
+
+    @property
+    def staging_dir(self) -> Path:
+        """Runs in progress: staging/<run_id>/ holds the warehouse being built and audited."""
+        return self.warehouse_dir / "staging"
+
+    @property
+    def versions_dir(self) -> Path:
+        """The last published versions: versions/<run_id>/; the newest is the published one."""
+        return self.warehouse_dir / "versions"
+
+    @property
+    def run_log_dir(self) -> Path:
+        """One JSON record per run (outcome, steps, timings), kept outside any warehouse."""
+        return self.warehouse_dir / "runs"
+
+    @property
+    def lock_path(self) -> Path:
+        """Held (flock) by the one process allowed to build and publish."""
+        return self.warehouse_dir / f".{self.warehouse_path.name}.lock"
+
+    @property
+    def erasure_dir(self) -> Path:
+        """Right-to-erasure requests: pending/ until a publish applies them, then log.jsonl."""
+        return self.data_dir / "erasure"
+
+    @property
+    def ops_sources_yml(self) -> Path:
+        """Tables movierec's run machinery writes (quarantine, run log)."""
+        return self.dbt_project_dir / "models" / "staging" / "ops" / "_ops__sources.yml"
+
+    @property
+    def ml_outputs_sources_yml(self) -> Path:
+        """Tables the Python steps write (registry, metrics, recommendations)."""
+        return (
+            self.dbt_project_dir / "models" / "staging" / "ml_outputs" / "_ml_outputs__sources.yml"
+        )
+
+    def staged(self, run_id: str) -> Paths:
+        """The same installation, pointed at the warehouse a run builds before publishing."""
+        return replace(self, warehouse_path=self.staging_dir / run_id / self.warehouse_path.name)
 
     def entity_dir(self, entity: str) -> Path:
         return self.raw_dir / entity

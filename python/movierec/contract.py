@@ -39,6 +39,7 @@ class ColumnSpec:
     maximum: float | None = None
     min_length: int | None = None
     not_in_future: bool = False
+    references: str | None = None
 
     @property
     def arrow_type(self) -> pa.DataType:
@@ -107,6 +108,7 @@ def parse_contract(sources_yml: str, source_name: str = "landing") -> dict[str, 
                     maximum=meta.get("max"),
                     min_length=meta.get("min_length"),
                     not_in_future=bool(meta.get("not_in_future", False)),
+                    references=meta.get("references"),
                 )
             )
         tables[table["name"]] = TableSpec(name=table["name"], columns=tuple(columns))
@@ -157,56 +159,110 @@ def check_schema(
     return problems
 
 
-def _value_checks(table: TableSpec, now: datetime) -> list[tuple[str, str, str]]:
-    """(column, problem, SQL counting the bad rows) for every value rule of the contract."""
-    checks: list[tuple[str, str, str]] = []
+@dataclass(frozen=True)
+class Rule:
+    """One value rule of a column: `predicate` is true for a row that breaks it."""
+
+    column: str
+    problem: str
+    predicate: str
+
+
+def value_rules(
+    table: TableSpec, now: datetime, known_keys: Mapping[str, str] | None = None
+) -> list[Rule]:
+    """Every value rule of the contract for `table`, as SQL over `rows_cte`'s relation.
+
+    `known_keys` maps an entity to a relation with one column `key` of its valid keys; a
+    column that `references` an entity not in it is not checked.
+    """
+    rules: list[Rule] = []
+    stamp = f"{now:%Y-%m-%d %H:%M:%S}"
     for c in table.columns:
         q = f'"{c.name}"'
         if c.required:
-            checks.append((c.name, "NULL values", f"count(*) filter (where {q} is null)"))
+            rules.append(Rule(c.name, "NULL values", f"{q} is null"))
         if c.unique:
-            checks.append((c.name, "duplicate values", f"count({q}) - count(distinct {q})"))
+            rules.append(
+                Rule(c.name, "duplicate values", f'{q} is not null and "__rows_{c.name}" > 1')
+            )
         if c.minimum is not None:
-            checks.append(
-                (c.name, f"values below {c.minimum}", f"count(*) filter (where {q} < {c.minimum})")
-            )
+            rules.append(Rule(c.name, f"values below {c.minimum}", f"{q} < {c.minimum}"))
         if c.maximum is not None:
-            checks.append(
-                (c.name, f"values above {c.maximum}", f"count(*) filter (where {q} > {c.maximum})")
-            )
+            rules.append(Rule(c.name, f"values above {c.maximum}", f"{q} > {c.maximum}"))
         if c.min_length is not None:
-            checks.append(
-                (
-                    c.name,
-                    f"lists shorter than {c.min_length}",
-                    f"count(*) filter (where len({q}) < {c.min_length})",
-                )
+            rules.append(
+                Rule(c.name, f"lists shorter than {c.min_length}", f"len({q}) < {c.min_length}")
             )
         if c.not_in_future:
-            checks.append(
-                (
+            rules.append(
+                Rule(
                     c.name,
-                    f"timestamps in the future (after {now:%Y-%m-%d %H:%M:%S})",
-                    f"count(*) filter (where {q} > timestamp '{now:%Y-%m-%d %H:%M:%S}')",
+                    f"timestamps in the future (after {stamp})",
+                    f"{q} > timestamp '{stamp}'",
                 )
             )
-    return checks
+        if c.references and known_keys and c.references in known_keys:
+            rules.append(
+                Rule(
+                    c.name,
+                    f"unknown {c.references}: no valid landed {c.references} row has this key",
+                    f"{q} is not null and {q} not in (select key from {known_keys[c.references]})",
+                )
+            )
+    return rules
+
+
+def rows_cte(relation: str, table: TableSpec) -> str:
+    """`relation` with, per unique column, how many rows share each row's value."""
+    counts = "".join(
+        f', count(*) over (partition by "{c.name}") as "__rows_{c.name}"'
+        for c in table.columns
+        if c.unique
+    )
+    return f"select *{counts} from {relation}"
 
 
 def check_values(
-    con: duckdb.DuckDBPyConnection, relation: str, file: str, table: TableSpec, now: datetime
+    con: duckdb.DuckDBPyConnection,
+    relation: str,
+    file: str,
+    table: TableSpec,
+    now: datetime,
+    known_keys: Mapping[str, str] | None = None,
 ) -> list[Problem]:
     """Count rows breaking each value rule, in one scan of `relation` (a SQL table expression)."""
-    checks = _value_checks(table, now)
-    if not checks:
+    rules = value_rules(table, now, known_keys)
+    if not rules:
         return []
-    select = ",\n    ".join(sql for _, _, sql in checks)
+    select = ",\n    ".join(f"count(*) filter (where {r.predicate})" for r in rules)
     try:
-        (row,) = con.execute(f"select\n    {select}\nfrom {relation}").fetchall()
+        (row,) = con.execute(
+            f"with rows as ({rows_cte(relation, table)})\nselect\n    {select}\nfrom rows"
+        ).fetchall()
     except duckdb.Error as exc:
         return [Problem(file, None, f"cannot be read: {exc}")]
     return [
-        Problem(file, column, problem, int(count))
-        for (column, problem, _), count in zip(checks, row, strict=True)
+        Problem(file, rule.column, rule.problem, int(count))
+        for rule, count in zip(rules, row, strict=True)
         if count
     ]
+
+
+def bad_rows_sql(
+    relation: str, table: TableSpec, now: datetime, known_keys: Mapping[str, str] | None = None
+) -> str | None:
+    """SQL listing (file_row_number, column_name, problem, row_json) of every rule a row of
+    `relation` breaks; `relation` must have a `file_row_number` column. None without rules."""
+    rules = value_rules(table, now, known_keys)
+    if not rules:
+        return None
+    as_json = "json_object(" + ", ".join(f"'{c.name}', \"{c.name}\"" for c in table.columns) + ")"
+    selects = [
+        f"select file_row_number, '{r.column}' as column_name, "
+        f"'{r.problem.replace(chr(39), chr(39) * 2)}' as problem, "
+        f"cast({as_json} as varchar) as row_json from rows where {r.predicate}"
+        for r in rules
+    ]
+    union = "\nunion all\n".join(selects)
+    return f"with rows as ({rows_cte(relation, table)})\n{union}"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -13,6 +15,9 @@ import duckdb
 import polars as pl
 
 from movierec.config import Paths
+
+
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 
 class DbtError(RuntimeError):
@@ -50,11 +55,23 @@ def run_dbt(paths: Paths, args: Sequence[str], *, check: bool = True) -> DbtResu
         "DBT_LOG_PATH": str(paths.data_dir / "dbt" / "logs"),
     }
     completed = subprocess.run(
-        dbt_command(paths, args), env=env, cwd=paths.project_dir, check=False
+        dbt_command(paths, args),
+        env=env,
+        cwd=paths.project_dir,
+        check=False,
+        preexec_fn=_die_with_parent,
     )
     if check and completed.returncode != 0:
         raise DbtError(f"dbt {' '.join(args)} failed (exit {completed.returncode}); see above")
     return DbtResult(args=tuple(args), returncode=completed.returncode)
+
+
+def _die_with_parent() -> None:
+    """In the dbt child: ask Linux to kill it when movierec dies, so a killed run never
+    leaves dbt writing on behind it (a no-op elsewhere)."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def connect(paths: Paths, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:

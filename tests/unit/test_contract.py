@@ -104,7 +104,7 @@ def test_value_rules_count_bad_rows(contract: dict[str, TableSpec]) -> None:
     found = {(p.column, p.problem.split(" (")[0], p.bad_rows) for p in problems}
     assert found == {
         ("interaction_id", "NULL values", 1),
-        ("interaction_id", "duplicate values", 1),
+        ("interaction_id", "duplicate values", 2),  # both rows sharing the key
         ("movie_id", "values below 1", 1),
         ("interacted_at", "timestamps in the future", 1),
         ("watch_fraction", "values above 1", 1),

@@ -63,7 +63,7 @@ def test_bad_table_lands_nothing(
         movies=small_world.movies,
         interactions=small_world.interactions,
     )
-    with pytest.raises(RawContractError, match=r"column 'user_id': duplicate values \(1 rows\)"):
+    with pytest.raises(RawContractError, match=r"column 'user_id': duplicate values \(2 rows\)"):
         _land(bad, contract, tmp_path)
     assert not any(tmp_path.rglob("*.parquet"))
 

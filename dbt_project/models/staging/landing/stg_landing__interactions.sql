@@ -1,7 +1,7 @@
 with
 
 source as (
-    select * from {{ source('landing', 'interactions') }}
+    {{ landed_rows('interactions') }}
 ),
 
 renamed as (

@@ -1,7 +1,7 @@
 with
 
 source as (
-    select * from {{ source('landing', 'movies') }}
+    {{ landed_rows('movies') }}
 ),
 
 renamed as (

@@ -1,7 +1,7 @@
 with
 
 source as (
-    select * from {{ source('landing', 'users') }}
+    {{ landed_rows('users') }}
 ),
 
 renamed as (
