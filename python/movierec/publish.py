@@ -262,7 +262,8 @@ def stage_fresh(
         if paths.warehouse_path.exists():
             con.execute(f"attach '{_sql_path(paths.warehouse_path)}' as published (read_only)")
             con.execute("create temp table forgotten (user_id bigint)")
-            con.executemany("insert into forgotten values (?)", [[u] for u in sorted(forgotten)])
+            if forgotten:
+                con.executemany("insert into forgotten values (?)", [[u] for u in forgotten])
             present = {
                 f"{schema}.{name}"
                 for schema, name in con.execute(

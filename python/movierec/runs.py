@@ -127,7 +127,6 @@ def published_run(
             progress(f"cleaned up: {line}")
         record = RunRecord(run_id=new_run_id(), command=command, started_at=utc_now())
         write_run_record(paths, record)
-        staged: Paths | None = None
         try:
             pending = pending_erasures(paths)
             if pending and not fresh:
@@ -170,8 +169,7 @@ def published_run(
             record.finished_at = utc_now()
             record.error = str(exc) or type(exc).__name__
             write_run_record(paths, record)
-            if staged is not None:
-                shutil.rmtree(staged.warehouse_dir, ignore_errors=True)
+            shutil.rmtree(paths.staged(record.run_id).warehouse_dir, ignore_errors=True)
             raise
 
 

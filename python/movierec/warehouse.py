@@ -16,7 +16,6 @@ import polars as pl
 
 from movierec.config import Paths
 
-
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 
