@@ -1,9 +1,10 @@
--- A recommendation must be a film the user had not viewed when the run's features were
--- computed. Returns the offending rows.
+-- A recommendation of the latest run must be a film the user had not viewed when the
+-- run's features were computed. Returns the offending rows. Earlier runs were checked when
+-- they were published; a later landing may bring viewings dated before them.
 with
 
 recommendations as (
-    select * from {{ ref('ml_recommendations') }}
+    select * from {{ ref('ml_recommendations_latest') }}
 ),
 
 interactions as (

@@ -27,7 +27,7 @@ def paths_for(data_dir: Path) -> Paths:
 
 def run_cli(paths: Paths, *args: str) -> subprocess.CompletedProcess[str]:
     """`python -m movierec ARGS` with the environment pointing at `paths`."""
-    env = {**os.environ, "MOVIEREC_PROJECT_DIR": str(REPO), **paths.dbt_env()}
+    env = {**os.environ, "MOVIEREC_PROJECT_DIR": str(paths.project_dir), **paths.dbt_env()}
     return subprocess.run(
         [sys.executable, "-m", "movierec", *args],
         env=env,
