@@ -1,8 +1,9 @@
 {#-
-    Create the tables the Python steps write (sources `ml_outputs` and `scoring`) from the
-    columns and data types of their source definitions: `ml_outputs` tables if they do
-    not exist yet (they keep history), the `scoring` scratch tables afresh. Runs as an
-    on-run-start hook, so any dbt invocation on a fresh warehouse can read them.
+    Create the tables Python writes (sources `ml_outputs`, `ops` and `scoring`) from the
+    columns and data types of their source definitions: `ml_outputs` and `ops` tables if
+    they do not exist yet (movierec creates them before dbt runs; this serves dbt run by
+    hand), the `scoring` scratch tables afresh. Runs as an on-run-start hook, so any dbt
+    invocation on a fresh warehouse can read them.
 -#}
 {% macro create_python_output_tables() %}
     {%- if execute -%}

@@ -11,7 +11,15 @@ import pyarrow.parquet as pq
 import pytest
 
 from movierec.contract import RawContractError, TableSpec
-from movierec.landing import land_batch, landed_files, new_batch_id, validate_file, validate_landed
+from movierec.landing import (
+    check_landed,
+    conform,
+    land_batch,
+    landed_files,
+    new_batch_id,
+    validate_file,
+    validate_landed,
+)
 from movierec.simulate import World
 
 NOW = datetime(2025, 1, 1)
@@ -143,3 +151,41 @@ def test_no_landing_at_all(tmp_path: Path, contract: dict[str, TableSpec]) -> No
         str(tmp_path / e) for e in ("users", "movies", "interactions")
     ]
     assert all("no landed batch" in p.problem for p in problems)
+
+
+def test_check_landed_lists_each_bad_row_and_follows_references(
+    tmp_path: Path, small_world: World, contract: dict[str, TableSpec]
+) -> None:
+    """A user aged 200 is a bad row; their viewings then refer to no valid user."""
+    _land(small_world, contract, tmp_path)
+    users = small_world.users.slice(0, 2)
+    users = users.set_column(0, "user_id", pa.array([9_001, 9_002], pa.int64()))
+    users = users.set_column(1, "age", pa.array([200.0, 30.0]))
+    viewings = small_world.interactions.slice(0, 3)
+    viewings = viewings.set_column(
+        viewings.schema.get_field_index("user_id"), "user_id", pa.array([9_001, 9_002, 9_003])
+    )
+    for entity, table in (("users", users), ("interactions", viewings)):
+        # written past land_batch, which would refuse it: as a foreign producer might
+        pq.write_table(
+            conform(table, contract[entity], entity)[0], tmp_path / entity / "b2.parquet"
+        )
+
+    check = check_landed(tmp_path, contract, NOW)
+    assert check.file_problems == ()
+    assert [(p.file, p.column, p.problem, p.bad_rows) for p in check.row_problems] == [
+        (str(tmp_path / "users" / "b2.parquet"), "age", "values above 110", 1),
+        (
+            str(tmp_path / "interactions" / "b2.parquet"),
+            "user_id",
+            "unknown users: no valid landed users row has this key",
+            2,
+        ),
+    ]
+    bad = check.bad_rows.select(["entity", "file_row_number", "column_name"]).to_pylist()
+    assert bad == [
+        {"entity": "users", "file_row_number": 0, "column_name": "age"},
+        {"entity": "interactions", "file_row_number": 0, "column_name": "user_id"},
+        {"entity": "interactions", "file_row_number": 2, "column_name": "user_id"},
+    ]
+    assert '"age":200.0' in check.bad_rows["row_json"][0].as_py()

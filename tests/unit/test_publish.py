@@ -1,0 +1,103 @@
+"""The file mechanics of write-audit-publish, on tiny DuckDB files."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from movierec.config import Paths
+from movierec.publish import (
+    AuditSettings,
+    RunRecord,
+    WarehouseBusyError,
+    clean_up,
+    exclusive,
+    publish,
+    published_version,
+    read_run_records,
+    rollback,
+    version_dirs,
+    write_run_record,
+)
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _paths(tmp_path: Path) -> Paths:
+    return Paths(
+        project_dir=REPO, data_dir=tmp_path, warehouse_path=tmp_path / "warehouse" / "w.duckdb"
+    )
+
+
+def _build(paths: Paths, run_id: str, value: int) -> Paths:
+    """A staged warehouse holding one number, as a run would leave it before publishing."""
+    staged = paths.staged(run_id)
+    staged.warehouse_dir.mkdir(parents=True)
+    with duckdb.connect(str(staged.warehouse_path)) as con:
+        con.execute("create table t as select ? as v", [value])
+    staged.report_path.write_text(f"report {value}")
+    return staged
+
+
+def _value(paths: Paths) -> int:
+    with duckdb.connect(str(paths.warehouse_path), read_only=True) as con:
+        return int(con.execute("select v from t").fetchall()[0][0])
+
+
+def test_publish_keeps_the_newest_versions_and_rollback_steps_back(tmp_path: Path) -> None:
+    paths = _paths(tmp_path)
+    for value, run_id in enumerate(["r1", "r2", "r3", "r4"], start=1):
+        publish(paths, _build(paths, run_id, value), run_id, keep=3, purge_older=False)
+        assert _value(paths) == value
+        assert paths.report_path.read_text() == f"report {value}"
+    assert [v.name for v in version_dirs(paths)] == ["r2", "r3", "r4"]
+    assert published_version(paths) == paths.versions_dir / "r4"
+    assert not list(paths.staging_dir.iterdir())
+    assert not paths.warehouse_path.with_name("w.duckdb.wal").exists()
+
+    assert rollback(paths) == ("r4", "r3")
+    assert _value(paths) == 3
+    assert paths.report_path.read_text() == "report 3"
+    assert [v.name for v in version_dirs(paths)] == ["r2", "r3"]
+
+    publish(paths, _build(paths, "r5", 5), "r5", keep=3, purge_older=True)
+    assert [v.name for v in version_dirs(paths)] == ["r5"]
+    with pytest.raises(RuntimeError, match="no version older than r5"):
+        rollback(paths)
+
+
+def test_clean_up_removes_what_a_killed_run_left(tmp_path: Path) -> None:
+    paths = _paths(tmp_path)
+    publish(paths, _build(paths, "r1", 1), "r1", keep=3, purge_older=False)
+    _build(paths, "r2", 2)  # killed while building
+    (paths.versions_dir / "r3").mkdir()  # killed after moving to versions, before the swap
+    write_run_record(paths, RunRecord(run_id="r2", command="nightly", started_at=datetime.now()))
+
+    removed = clean_up(paths)
+
+    assert removed == ["unpublished build r2", "unpublished version r3", "run r2 marked killed"]
+    assert [v.name for v in version_dirs(paths)] == ["r1"]
+    assert _value(paths) == 1
+    (record,) = read_run_records(paths)
+    assert record.outcome == "killed"
+    assert clean_up(paths) == []
+
+
+def test_one_run_at_a_time(tmp_path: Path) -> None:
+    paths = _paths(tmp_path)
+    with (
+        exclusive(paths, "nightly"),
+        pytest.raises(WarehouseBusyError, match=r"holds .*\(nightly, pid \d+"),
+        exclusive(paths, "build"),
+    ):
+        pass
+    with exclusive(paths, "build"):  # released when the holder's block ends
+        pass
+
+
+def test_audit_bounds_must_bracket_one() -> None:
+    with pytest.raises(ValueError, match="min_row_ratio <= 1 <= max_row_ratio"):
+        AuditSettings(min_row_ratio=1.2)
