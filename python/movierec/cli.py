@@ -21,6 +21,7 @@ from movierec.evaluation.offline import (
     summary_table,
 )
 from movierec.features import FeatureContract, FeatureSet, parse_feature_contract
+from movierec.ingest.movielens import MovieLensSettings, read_movielens
 from movierec.landing import land_batch, landed_files, new_batch_id, validate_landed
 from movierec.publish import (
     AuditError,
@@ -101,6 +102,29 @@ def simulate(
         rows = world.as_dict()[entity].num_rows
         typer.echo(f"landed {rows:>10,} {entity:<12} -> {path}")
     typer.echo(f"simulated in {simulated:.2f} s, checked and landed in {landed:.2f} s")
+
+
+ingest_app = typer.Typer(help="Land a public dataset as one batch under the raw contract.")
+app.add_typer(ingest_app, name="ingest")
+
+
+@ingest_app.command("movielens")
+def ingest_movielens(
+    path: Annotated[Path, typer.Argument(help="The ml-100k folder (u.data, u.user, u.item).")],
+    liked_min_rating: Annotated[
+        int, typer.Option(help="A rating at least this high counts as liked.")
+    ] = MovieLensSettings.liked_min_rating,
+) -> None:
+    """Read a GroupLens MovieLens-100k folder, check it and land it as one batch."""
+    paths = Paths.from_env()
+    try:
+        tables = read_movielens(path, MovieLensSettings(liked_min_rating=liked_min_rating))
+        contract = parse_contract(paths.sources_yml.read_text())
+        written = land_batch(tables, contract, paths.raw_dir, new_batch_id(), _now())
+    except (RawContractError, ValueError) as exc:
+        raise _fail(str(exc)) from exc
+    for entity, target in written.items():
+        typer.echo(f"landed {tables[entity].num_rows:>10,} {entity:<12} -> {target}")
 
 
 @app.command()

@@ -18,7 +18,7 @@ def test_contract_has_the_seed_features_and_ours() -> None:
     contract = parse_feature_contract(ML_YML.read_text())
     assert contract.label == "is_liked"
     assert contract.keys == ("interaction_id", "user_id", "movie_id", "requested_at")
-    assert len(contract.features) == 29
+    assert len(contract.features) == 39
     assert len(contract.seed_features) == 22
     assert contract.features[:3] == ("user_age_years", "subscription_months", "sessions_per_week")
     assert "is_preferred_genre" in contract.features

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import yaml
 
+from movierec.ingest.movielens import GENRES as MOVIELENS_GENRES
 from movierec.simulate import GENRES, SEGMENTS
 from movierec.simulate.world import SEGMENT_AGE_BOUNDS
 
@@ -13,10 +14,12 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def test_dbt_vars_match_the_simulator() -> None:
-    """genres, segments and age thresholds in dbt_project.yml equal the simulator's."""
+    """The simulator's genres come first in dbt_project.yml (then MovieLens'), segments and
+    age thresholds equal the simulator's."""
     project = yaml.safe_load((REPO / "dbt_project" / "dbt_project.yml").read_text())
     dbt_vars = project["vars"]
-    assert tuple(dbt_vars["genres"]) == GENRES
+    assert tuple(dbt_vars["genres"][: len(GENRES)]) == GENRES
+    assert set(MOVIELENS_GENRES) <= set(dbt_vars["genres"])  # one contract, both worlds
     assert tuple(dbt_vars["segments"]) == SEGMENTS
     assert (
         dbt_vars["segment_young_below_age"],

@@ -10,7 +10,7 @@ final as (
     select
         movie_id,
         {% for genre in var('genres') -%}
-        max({{ as_flag("genre = '" ~ genre ~ "'") }}) as is_genre_{{ genre_slug(genre) }}
+        max({{ as_flag("genre = '" ~ genre | replace("'", "''") ~ "'") }}) as is_genre_{{ genre_slug(genre) }}
         {%- if not loop.last %},{% endif %}
         {% endfor %}
     from movie_genres

@@ -1,0 +1,1 @@
+"""Readers of public datasets, shaped for the raw contract."""
