@@ -1,0 +1,72 @@
+"""An ml-100k-format catalogue through `movierec ingest movielens` and the nightly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from movierec.config import Paths
+from tests.integration.harness import paths_for, query, run_cli
+from tests.movielens_fixture import write_movielens
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def movielens(tmp_path_factory: pytest.TempPathFactory) -> Paths:
+    folder = write_movielens(tmp_path_factory.mktemp("ml-100k"))
+    paths = paths_for(tmp_path_factory.mktemp("data"))
+    ingested = run_cli(paths, "ingest", "movielens", str(folder))
+    assert ingested.returncode == 0, ingested.stderr
+    assert "landed      1,500 interactions" in ingested.stdout
+    nightly = run_cli(paths, "nightly")
+    assert nightly.returncode == 0, nightly.stdout + nightly.stderr
+    return paths
+
+
+def test_every_user_gets_ten_unseen_films(movielens: Paths) -> None:
+    """min(10, unseen films) per user, in one run."""
+    served = query(
+        movielens,
+        """
+        with unseen as (
+            select users.user_id, 40 - count(distinct seen.movie_id) as unseen
+            from core.dim_users as users
+            left join core.fct_interactions as seen on users.user_id = seen.user_id
+            group by users.user_id
+        ),
+        lists as (
+            select user_id, count(*) as served, count(distinct run_id) as runs
+            from ml.ml_recommendations_latest group by user_id
+        )
+        select count(*) as users, count(*) filter (where served = least(10, unseen)) as full,
+            max(runs) as runs
+        from unseen inner join lists using (user_id)
+        """,
+    )
+    assert served.rows() == [(60, 60, 1)]
+
+
+def test_missing_attributes_take_their_documented_defaults(movielens: Paths) -> None:
+    """No stated preferences, subscription or sessions; genres MovieLens has and the
+    simulator lacks are encoded; a film without a date is as old as the request."""
+    features = query(
+        movielens,
+        "select max(has_stated_preferences) as stated, max(subscription_months) as months, "
+        "max(sessions_per_week) as sessions, max(is_genre_film_noir + is_genre_western "
+        "+ is_genre_unknown) as other_genres, "
+        "max(film_age_years) filter (where movie_id = 40) as undated_age "
+        "from ml.ml_training_features",
+    )
+    assert features.rows() == [(0.0, 0.0, 0.0, 1.0, 0.0)]
+
+
+def test_bad_folders_exit_non_zero_naming_the_file(tmp_path: Path) -> None:
+    folder = write_movielens(tmp_path / "ml-100k")
+    (folder / "u.user").unlink()
+    paths = paths_for(tmp_path / "data")
+    failed = run_cli(paths, "ingest", "movielens", str(folder))
+    assert failed.returncode == 1
+    assert f"{folder / 'u.user'}: missing file" in failed.stderr
+    assert not (paths.raw_dir).exists()
