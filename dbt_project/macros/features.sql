@@ -40,6 +40,18 @@ feature_user_genre_histories as (
     select * from {{ ref('int_user_genre_histories_accumulated') }}
 ),
 
+feature_movie_histories as (
+    select * from {{ ref('int_movie_histories_accumulated') }}
+),
+
+feature_pair_histories as (
+    select * from {{ ref('int_movie_pair_histories_accumulated') }}
+),
+
+feature_interactions as (
+    select * from {{ ref('fct_interactions') }}
+),
+
 request_keys as (
     select distinct
         user_id,
@@ -79,6 +91,92 @@ genre_signals as (
             request_keys.user_id = feature_user_genre_histories.user_id
             and feature_movie_genres.genre = feature_user_genre_histories.genre
             and {{ interval_holds('feature_user_genre_histories', 'request_keys.requested_at') }}
+    group by
+        request_keys.user_id,
+        request_keys.movie_id,
+        request_keys.requested_at
+),
+
+request_films as (
+    select distinct
+        movie_id,
+        requested_at
+    from {{ requests }}
+),
+
+-- the film's viewings before the request, and within the recent window before it
+film_signals as (
+    select
+        request_films.movie_id,
+        request_films.requested_at,
+        coalesce(now_history.prior_interactions, 0) as film_prior_views,
+        coalesce(now_history.prior_interactions, 0)
+        - coalesce(window_history.prior_interactions, 0) as film_recent_views
+    from request_films
+    left join feature_movie_histories as now_history
+        on
+            request_films.movie_id = now_history.movie_id
+            and {{ interval_holds('now_history', 'request_films.requested_at') }}
+    left join feature_movie_histories as window_history
+        on
+            request_films.movie_id = window_history.movie_id
+            and {{ interval_holds(
+                'window_history',
+                dbt.dateadd('day', -var('recent_popularity_days'), 'request_films.requested_at')
+            ) }}
+),
+
+-- each requesting user's latest distinct films before the request
+ranked_history_films as (
+    select
+        request_users.user_id,
+        request_users.requested_at,
+        feature_interactions.movie_id as history_movie_id,
+        row_number() over (
+            partition by request_users.user_id, request_users.requested_at
+            order by max(feature_interactions.interacted_at) desc, feature_interactions.movie_id
+        ) as recency_rank
+    from request_users
+    inner join feature_interactions
+        on
+            request_users.user_id = feature_interactions.user_id
+            and feature_interactions.interacted_at < request_users.requested_at
+    group by
+        request_users.user_id,
+        request_users.requested_at,
+        feature_interactions.movie_id
+),
+
+recent_history_films as (
+    select
+        user_id,
+        requested_at,
+        history_movie_id
+    from ranked_history_films
+    where recency_rank <= {{ var('cooccurrence_history_films') }}
+),
+
+-- item-item co-occurrence: users who had viewed both the candidate and one of the user's
+-- recent films before the request, averaged over those films
+co_view_signals as (
+    select
+        request_keys.user_id,
+        request_keys.movie_id,
+        request_keys.requested_at,
+        avg(coalesce(pair_histories.prior_interactions, 0)) as cooccurrence_score
+    from request_keys
+    inner join recent_history_films
+        on
+            request_keys.user_id = recent_history_films.user_id
+            and request_keys.requested_at = recent_history_films.requested_at
+            and request_keys.movie_id != recent_history_films.history_movie_id
+    left join feature_pair_histories as pair_histories
+        on
+            least(request_keys.movie_id, recent_history_films.history_movie_id)
+            = pair_histories.movie_id
+            and greatest(request_keys.movie_id, recent_history_films.history_movie_id)
+            = pair_histories.other_movie_id
+            and {{ interval_holds('pair_histories', 'request_keys.requested_at') }}
     group by
         request_keys.user_id,
         request_keys.movie_id,
@@ -150,7 +248,15 @@ features as (
         {{ smoothed_rate(
             'genre_signals.user_genre_prior_likes',
             'genre_signals.user_genre_prior_interactions'
-        ) }} as user_genre_prior_like_rate
+        ) }} as user_genre_prior_like_rate,
+
+        -- collaborative features: the film's audience, and co-viewing with the user's films
+        cast(film_signals.film_prior_views as {{ type_double() }}) as film_prior_views,
+        cast(film_signals.film_recent_views as {{ type_double() }}) as film_recent_views,
+        cast(genre_signals.user_genre_prior_interactions as {{ type_double() }})
+        / greatest(user_signals.user_prior_interactions, 1) as user_genre_share,
+        cast(coalesce(co_view_signals.cooccurrence_score, 0) as {{ type_double() }})
+            as cooccurrence_score
     from {{ requests }}
     inner join feature_users
         on {{ requests }}.user_id = feature_users.user_id
@@ -167,6 +273,15 @@ features as (
         on
             {{ requests }}.user_id = user_signals.user_id
             and {{ requests }}.requested_at = user_signals.requested_at
+    inner join film_signals
+        on
+            {{ requests }}.movie_id = film_signals.movie_id
+            and {{ requests }}.requested_at = film_signals.requested_at
+    left join co_view_signals
+        on
+            {{ requests }}.user_id = co_view_signals.user_id
+            and {{ requests }}.movie_id = co_view_signals.movie_id
+            and {{ requests }}.requested_at = co_view_signals.requested_at
 ),
 {%- endmacro %}
 
