@@ -27,7 +27,7 @@ from movierec.config import Paths
 from movierec.features import FeatureSet, parse_feature_contract
 from movierec.training.export import OnnxScorer, to_onnx
 from movierec.training.forest import ForestParams, evaluate, random_split, time_split
-from movierec.training.pipeline import load_training_data
+from movierec.training.sampling import TrainingMode, training_rows
 
 FORESTS: tuple[tuple[int, int], ...] = (
     (200, 15), (100, 12), (50, 10), (30, 10), (20, 10), (50, 8), (30, 8), (20, 8),
@@ -63,7 +63,7 @@ def bench(warehouse: Path) -> list[Row]:
     with duckdb.connect(str(warehouse), read_only=True) as con:
         feature_sets: tuple[FeatureSet, ...] = ("seed", "all")
         for feature_set in feature_sets:
-            data = load_training_data(con, contract, contract.select(feature_set))
+            data = training_rows(con, contract, contract.select(feature_set), TrainingMode())
             splits = {
                 "time": time_split(data.requested_at, 0.2),
                 "random": random_split(data.labels, 0.2, seed=42),

@@ -20,7 +20,7 @@ from movierec.evaluation.offline import (
     evaluate_recommenders,
     summary_table,
 )
-from movierec.features import FeatureContract, FeatureSet, parse_feature_contract
+from movierec.features import FeatureContract, parse_feature_contract
 from movierec.ingest.movielens import MovieLensSettings, read_movielens
 from movierec.landing import land_batch, landed_files, new_batch_id, validate_landed
 from movierec.publish import (
@@ -44,6 +44,7 @@ from movierec.simulate import simulate_world
 from movierec.training.export import AgreementError, OnnxScorer
 from movierec.training.forest import ForestParams
 from movierec.training.pipeline import TrainResult, TrainSettings, train_model
+from movierec.training.sampling import TrainingMode
 from movierec.warehouse import DbtError, connect, run_dbt
 
 app = typer.Typer(
@@ -223,31 +224,67 @@ def build(
     _publishing(Paths.from_env(), "build", body, _publish_settings(on_bad_rows))
 
 
+TrainingModeOption = Annotated[
+    str | None,
+    typer.Option(
+        help="'explicit' or 'implicit'; default: [training] mode of the config file "
+        "(movierec.toml, or MOVIEREC_CONFIG)."
+    ),
+]
+
+
+def _training_mode(paths: Paths, override: str | None) -> TrainingMode:
+    """The config file's [training] table, with `override` as its mode when given."""
+    values = dict(paths.config().get("training", {}))
+    if override is not None:
+        values["mode"] = override
+    try:
+        return TrainingMode(**values)
+    except (TypeError, ValueError) as exc:
+        raise _fail(f"{paths.config_path} [training]: {exc}") from exc
+
+
+def _forest_params(paths: Paths, overrides: dict[str, object] | None = None) -> ForestParams:
+    """The config file's [forest] table over the built-in defaults, then `overrides`."""
+    values = {**paths.config().get("forest", {}), **(overrides or {})}
+    try:
+        return ForestParams(**values)
+    except TypeError as exc:
+        raise _fail(f"{paths.config_path} [forest]: {exc}") from exc
+
+
 def _feature_contract(paths: Paths) -> FeatureContract:
     return parse_feature_contract(paths.ml_features_yml.read_text())
 
 
 @app.command()
 def train(
-    trees: Annotated[int, typer.Option(help="Number of trees.")] = ForestParams.n_estimators,
-    max_depth: Annotated[int, typer.Option(help="Maximum tree depth.")] = 8,
-    min_samples_split: Annotated[int, typer.Option()] = ForestParams.min_samples_split,
+    trees: Annotated[int | None, typer.Option(help="Number of trees.")] = None,
+    max_depth: Annotated[int | None, typer.Option(help="Maximum tree depth.")] = None,
+    min_samples_split: Annotated[int | None, typer.Option()] = None,
     feature_set: Annotated[
         str, typer.Option(help="'all' (contract features) or 'seed' (the seed's 22).")
     ] = "all",
     test_fraction: Annotated[float, typer.Option(help="Share of latest viewings held out.")] = 0.2,
-    seed: Annotated[int, typer.Option(help="Random state of the forest and splits.")] = 42,
+    seed: Annotated[int | None, typer.Option(help="Random state of the forest and splits.")] = None,
+    training_mode: TrainingModeOption = None,
 ) -> None:
-    """Train the forest on ml_training_features, export it to ONNX, check, register, publish."""
+    """Train the forest on ml_training_features, export it to ONNX, check, register, publish.
+
+    Forest parameters and the training mode default to the config file's [forest] and
+    [training] tables (movierec.toml, or MOVIEREC_CONFIG), then to the built-in defaults."""
     if feature_set not in ("all", "seed"):
         raise _fail(f"--feature-set must be 'all' or 'seed', got {feature_set!r}")
+    paths = Paths.from_env()
+    overrides = {
+        "n_estimators": trees,
+        "max_depth": max_depth,
+        "min_samples_split": min_samples_split,
+        "random_state": seed,
+    }
     settings = TrainSettings(
-        forest=ForestParams(
-            n_estimators=trees,
-            max_depth=max_depth,
-            min_samples_split=min_samples_split,
-            random_state=seed,
-        ),
+        forest=_forest_params(paths, {k: v for k, v in overrides.items() if v is not None}),
+        mode=_training_mode(paths, training_mode),
         feature_set=feature_set,  # type: ignore[arg-type]
         test_fraction=test_fraction,
     )
@@ -258,7 +295,7 @@ def train(
         _dbt_build(run.staged, AFTER_SCORING)
         run.step("dbt build (outputs)")
 
-    _publishing(Paths.from_env(), "train", body)
+    _publishing(paths, "train", body)
 
 
 def _train(paths: Paths, settings: TrainSettings) -> TrainResult:
@@ -368,13 +405,17 @@ def _report(paths: Paths) -> Path:
     return target
 
 
-def _training_due(paths: Paths, max_model_age_days: float, feature_set: FeatureSet) -> str | None:
+def _training_due(paths: Paths, max_model_age_days: float, settings: TrainSettings) -> str | None:
     """Why a new model is needed, or None when the latest one still serves."""
     with connect(paths, read_only=True) as con:
         record = latest_model(con)
     if record is None:
         return "no model registered yet"
-    if record.features != _feature_contract(paths).select(feature_set):
+    if record.training != settings.mode.as_dict():
+        return f"{record.model_id} was trained in another mode: {record.training}"
+    if record.params != settings.forest.as_dict():
+        return f"{record.model_id} has other forest parameters than the config's"
+    if record.features != _feature_contract(paths).select(settings.feature_set):
         return f"{record.model_id} was trained on other feature columns than the contract's"
     age = _now() - record.created_at
     if age > timedelta(days=max_model_age_days):
@@ -396,12 +437,16 @@ def nightly(
     keep_versions: KeepVersions = PublishSettings.keep_versions,
     min_row_ratio: MinRowRatio = AuditSettings.min_row_ratio,
     max_row_ratio: MaxRowRatio = AuditSettings.max_row_ratio,
+    training_mode: TrainingModeOption = None,
 ) -> None:
     """The nightly batch, built in a fresh file and published only if every test and the
     audit pass: check landed files -> dbt build -> train when due (and evaluate) ->
     recommend -> dbt build -> report -> audit -> publish."""
     paths = Paths.from_env()
     settings = _publish_settings(on_bad_rows, keep_versions, min_row_ratio, max_row_ratio)
+    train_settings = TrainSettings(
+        forest=_forest_params(paths), mode=_training_mode(paths, training_mode)
+    )
     if not any(landed_files(paths.raw_dir, entity) for entity in ENTITIES):
         _say("no landed data yet: simulating the default world")
         simulate()
@@ -412,8 +457,7 @@ def nightly(
         _say(f"dbt build: warehouse and features -> {staged.warehouse_path}")
         _dbt_build(staged, BEFORE_SCORING)
         run.step("dbt build (features)")
-        train_settings = TrainSettings()
-        due = _training_due(staged, max_model_age_days, train_settings.feature_set)
+        due = _training_due(staged, max_model_age_days, train_settings)
         if run.forgotten:
             due = f"erasure of {len(run.forgotten)} users: the model must not have seen them"
         reason = "--retrain" if retrain else due

@@ -7,9 +7,11 @@ only when the CLI asks for it.
 from __future__ import annotations
 
 import os
+import tomllib
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 ENTITIES: tuple[str, ...] = ("users", "movies", "interactions")
 
@@ -54,6 +56,19 @@ class Paths:
     def models_dir(self) -> Path:
         """Registered models: <model_id>/{model.onnx, metadata.json}."""
         return self.data_dir / "models"
+
+    @property
+    def config_path(self) -> Path:
+        """The nightly's settings file: MOVIEREC_CONFIG, else movierec.toml in the project."""
+        configured = os.environ.get("MOVIEREC_CONFIG")
+        return Path(configured).resolve() if configured else self.project_dir / "movierec.toml"
+
+    def config(self) -> dict[str, Any]:
+        """The settings file as a table (empty when there is none)."""
+        if not self.config_path.exists():
+            return {}
+        with self.config_path.open("rb") as handle:
+            return tomllib.load(handle)
 
     @property
     def warehouse_dir(self) -> Path:

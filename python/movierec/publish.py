@@ -264,22 +264,23 @@ def stage_fresh(
             con.execute("create temp table forgotten (user_id bigint)")
             if forgotten:
                 con.executemany("insert into forgotten values (?)", [[u] for u in forgotten])
-            present = {
-                f"{schema}.{name}"
-                for schema, name in con.execute(
-                    "select schema_name, table_name from duckdb_tables() "
-                    "where database_name = 'published'"
-                ).fetchall()
-            }
+            published: dict[str, set[str]] = {}
+            for schema, name, column in con.execute(
+                "select schema_name, table_name, column_name from duckdb_columns() "
+                "where database_name = 'published'"
+            ).fetchall():
+                published.setdefault(f"{schema}.{name}", set()).add(column)
             for table in carried:
-                if table.qualified not in present:
+                # columns added since the published file was written start out NULL
+                shared = [c for c in table.column_names if c in published.get(table.qualified, ())]
+                if not shared:
                     continue
                 where = (
                     "where user_id not in (select user_id from forgotten)"
-                    if "user_id" in table.column_names
+                    if "user_id" in shared
                     else ""
                 )
-                columns = ", ".join(table.column_names)
+                columns = ", ".join(shared)
                 con.execute(
                     f"insert into {table.qualified} ({columns}) "
                     f"select {columns} from published.{table.qualified} {where}"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -30,11 +30,14 @@ class ModelRecord:
     onnx_sha256: str
     agreement_max_abs_diff: float
     agreement_rows: int
+    # the training mode's settings; {"mode": "explicit"} for models registered before modes
+    training: dict[str, Any] = field(default_factory=lambda: {"mode": "explicit"})
 
     def row(self) -> list[object]:
         values = asdict(self)
         values["features"] = json.dumps(list(self.features))
         values["params"] = json.dumps(self.params, sort_keys=True)
+        values["training"] = json.dumps(self.training, sort_keys=True)
         return list(values.values())
 
 
@@ -75,7 +78,11 @@ def insert_model(
     con.execute("begin transaction")
     try:
         placeholders = ", ".join("?" * len(record.row()))
-        con.execute(f"insert into ml_outputs.model_registry values ({placeholders})", record.row())
+        columns = ", ".join(f.name for f in fields(ModelRecord))
+        con.execute(
+            f"insert into ml_outputs.model_registry ({columns}) values ({placeholders})",
+            record.row(),
+        )
         con.executemany("insert into ml_outputs.model_metrics values (?, ?, ?, ?)", rows)
         con.execute("commit")
     except BaseException:
@@ -85,15 +92,18 @@ def insert_model(
 
 def latest_model(con: duckdb.DuckDBPyConnection) -> ModelRecord | None:
     """The most recently registered model, if any."""
+    columns = ", ".join(f.name for f in fields(ModelRecord))
     rows = con.execute(
-        "select * from ml_outputs.model_registry order by created_at desc, model_id desc limit 1"
+        f"select {columns} from ml_outputs.model_registry "
+        "order by created_at desc, model_id desc limit 1"
     ).fetchall()
     if not rows:
         return None
-    values = list(rows[0])
-    values[3] = tuple(json.loads(values[3]))
-    values[4] = json.loads(values[4])
-    return ModelRecord(*values)
+    values = dict(zip([f.name for f in fields(ModelRecord)], rows[0], strict=True))
+    values["features"] = tuple(json.loads(values["features"]))
+    values["params"] = json.loads(values["params"])
+    values["training"] = json.loads(values["training"] or '{"mode": "explicit"}')
+    return ModelRecord(**values)
 
 
 def sha256_of(path: Path) -> str:

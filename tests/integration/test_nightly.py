@@ -136,7 +136,7 @@ def test_disagreeing_export_registers_nothing(
     paths = _copy(warehouse, tmp_path)
     rng = np.random.default_rng(0)
     impostor = fit_forest(
-        rng.normal(size=(200, 39)).astype(np.float32),
+        rng.normal(size=(200, 43)).astype(np.float32),
         rng.integers(0, 2, 200).astype(np.int8),
         ForestParams(n_estimators=2, max_depth=2, n_jobs=1),
     )

@@ -1,10 +1,12 @@
-"""`movierec evaluate`: the shipped recommender and three baselines, judged on the
+"""`movierec evaluate`: the shipped recommender and four baselines, judged on the
 viewings after a cut-off that none of them saw.
 
 The registered model's configuration is refitted on the training rows before the cut-off,
 exported to ONNX and run through the same shortlist and scoring path as the nightly, with
 features as of the cut-off. Baselines are built in SQL from the same past: random unseen
-films, the most viewed films, and the most viewed films within the user's segment.
+films, the most viewed films, the most viewed films within the user's segment, and the
+films sharing the most viewers with the user's own (item-item co-occurrence). A hit is a
+film viewed after the cut-off (implicit-mode models) or liked after it (explicit mode).
 """
 
 from __future__ import annotations
@@ -24,11 +26,11 @@ from movierec.registry import ModelRecord
 from movierec.scoring.recommend import RecommendSettings, rank_users
 from movierec.training.export import OnnxScorer, to_onnx
 from movierec.training.forest import ForestParams, fit_forest
-from movierec.training.pipeline import load_training_data
+from movierec.training.sampling import TrainingMode, training_rows
 from movierec.warehouse import query_frame
 
 Progress = Callable[[str], None]
-RECOMMENDERS = ("model", "random", "popularity", "segment_popularity")
+RECOMMENDERS = ("model", "random", "popularity", "segment_popularity", "cooccurrence")
 
 
 @dataclass(frozen=True)
@@ -74,8 +76,13 @@ def evaluate_recommenders(
     lists = {"model": _model_lists(con, contract, model, cutoff, k_max, progress)}
     for name in RECOMMENDERS[1:]:
         lists[name] = _baseline_lists(con, name, cutoff, k_max, settings.seed)
-    relevant, films, segments = _truth(con, cutoff)
-    progress(f"{relevant.height:,} liked (user, film) pairs after the cut-off")
+    # what counts as a hit is what the model was trained to predict
+    liked_only = TrainingMode.from_dict(model.training).mode == "explicit"
+    relevant, films, segments = _truth(con, cutoff, liked_only)
+    progress(
+        f"{relevant.height:,} {'liked' if liked_only else 'viewed'} (user, film) pairs "
+        "after the cut-off"
+    )
 
     rows = []
     for recommender, frame in lists.items():
@@ -121,10 +128,13 @@ def _model_lists(
 ) -> pl.DataFrame:
     """The model's configuration refitted on viewings before the cut-off, then the nightly's
     shortlist and scoring path with features as of the cut-off."""
-    data = load_training_data(con, contract, model.features)
-    past = data.requested_at < np.datetime64(cutoff)
-    forest = fit_forest(data.features[past], data.labels[past], ForestParams(**model.params))
-    progress(f"refitted {model.model_id}'s configuration on {int(past.sum()):,} earlier viewings")
+    mode = TrainingMode.from_dict(model.training)
+    data = training_rows(con, contract, model.features, mode, until=cutoff)
+    forest = fit_forest(data.features, data.labels, ForestParams(**model.params))
+    progress(
+        f"refitted {model.model_id}'s configuration ({mode.mode}) on {len(data.labels):,} "
+        "rows from before the cut-off"
+    )
     scorer = OnnxScorer(to_onnx(forest, len(model.features)))
     users = [int(r[0]) for r in con.execute("select user_id from evaluation_users").fetchall()]
     settings = RecommendSettings(top_n=k_max)
@@ -160,6 +170,51 @@ def _baseline_lists(
         ).unique(subset=["user_id", "movie_id"], keep="first")
         con.register("random_draws", drawn.to_arrow())  # replaced by the next evaluation
         candidates = "select user_id, movie_id, preference from random_draws"
+    elif name == "cooccurrence":
+        # item-item co-occurrence: films sharing the most viewers with the user's films,
+        # the most viewed films after them (a user without history gets popularity)
+        candidates = f"""
+            with past as (
+                select distinct user_id, movie_id from core.fct_interactions
+                where interacted_at < $cutoff
+            ),
+            pairs as (
+                select one.movie_id, other.movie_id as other_movie_id,
+                    count(*) as co_viewers
+                from past as one
+                inner join past as other
+                    on one.user_id = other.user_id and one.movie_id != other.movie_id
+                group by one.movie_id, other.movie_id
+            ),
+            scores as (
+                select history.user_id, pairs.other_movie_id as movie_id,
+                    sum(pairs.co_viewers) as score
+                from past as history
+                inner join evaluation_users as users on history.user_id = users.user_id
+                inner join pairs on history.movie_id = pairs.movie_id
+                group by history.user_id, pairs.other_movie_id
+            ),
+            popular as (
+                select movie_id, row_number() over (order by count(*) desc, movie_id) as place
+                from past group by movie_id
+            ),
+            filled as (
+                select user_id, movie_id, score from scores
+                union all
+                select users.user_id, popular.movie_id, 0 as score
+                from evaluation_users as users
+                inner join popular on popular.place <= {int(depth)}
+            )
+            select filled.user_id, filled.movie_id,
+                row_number() over (
+                    partition by filled.user_id
+                    order by max(filled.score) desc, min(coalesce(popular.place, 1e9)),
+                        filled.movie_id
+                ) as preference
+            from filled
+            left join popular on filled.movie_id = popular.movie_id
+            group by filled.user_id, filled.movie_id
+        """
     else:
         by_segment = name == "segment_popularity"
         group = "viewers.segment" if by_segment else "'all'"
@@ -206,17 +261,17 @@ def _baseline_lists(
 
 
 def _truth(
-    con: duckdb.DuckDBPyConnection, cutoff: datetime
+    con: duckdb.DuckDBPyConnection, cutoff: datetime, liked_only: bool
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """Liked films after the cut-off (not viewed before it), the catalogue with its main
-    genre and past views, and every user's segment."""
+    """Films viewed (or only those liked) after the cut-off and not before it, the catalogue
+    with its main genre and past views, and every user's segment."""
     relevant = query_frame(
         con,
-        """
+        f"""
         select distinct later.user_id, later.movie_id
         from core.fct_interactions as later
         inner join evaluation_users as users on later.user_id = users.user_id
-        where later.interacted_at >= $cutoff and later.is_liked
+        where later.interacted_at >= $cutoff {"and later.is_liked" if liked_only else ""}
             and not exists (
                 select 1 from core.fct_interactions as seen
                 where seen.user_id = later.user_id and seen.movie_id = later.movie_id

@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 from sklearn.ensemble import RandomForestClassifier
 
-from movierec.features import FeatureContract, FeatureSet, feature_matrix, float32_select
+from movierec.features import FeatureContract, FeatureSet
 from movierec.registry import ModelRecord, insert_model, new_model_id, write_model_files
 from movierec.scoring.recommend import feature_batches
 from movierec.scoring.requests import probe_users, request_all_films
@@ -29,14 +29,13 @@ from movierec.training.export import (
 )
 from movierec.training.forest import (
     ForestParams,
-    Labels,
-    Matrix,
     Metrics,
     evaluate,
     fit_forest,
     random_split,
     time_split,
 )
+from movierec.training.sampling import TrainingMode, TrainingRows, training_rows
 
 Progress = Callable[[str], None]
 ONNX_IO = {"input": INPUT_NAME, "output": OUTPUT_NAME, "dtype": "float32", "positive_class": 1}
@@ -48,6 +47,7 @@ class TrainSettings:
 
     forest: ForestParams = field(default_factory=ForestParams)
     feature_set: FeatureSet = "all"
+    mode: TrainingMode = field(default_factory=TrainingMode)
     test_fraction: float = 0.2
     compare_random_split: bool = True
     # Users whose full unseen catalogue the agreement check scores with both models.
@@ -56,39 +56,11 @@ class TrainSettings:
 
 
 @dataclass(frozen=True)
-class TrainingData:
-    features: Matrix
-    labels: Labels
-    requested_at: npt.NDArray[np.datetime64]
-    user_ids: npt.NDArray[np.int64]
-
-
-@dataclass(frozen=True)
 class TrainResult:
     record: ModelRecord
     metrics: dict[str, Metrics]
     agreement: Agreement
     seconds: float
-
-
-def load_training_data(
-    con: duckdb.DuckDBPyConnection, contract: FeatureContract, columns: tuple[str, ...]
-) -> TrainingData:
-    """The training feature model as float32 features, labels and request times (Arrow)."""
-    selected = float32_select(columns)
-    table = con.sql(
-        f"select user_id, requested_at, {contract.label}, {selected} "
-        "from ml.ml_training_features order by requested_at, interaction_id"
-    ).to_arrow_table()
-    if table.num_rows == 0:
-        raise RuntimeError("ml.ml_training_features is empty: land viewings and run dbt build")
-    features = feature_matrix(table, columns)
-    return TrainingData(
-        features=features,
-        labels=table.column(contract.label).to_numpy(zero_copy_only=False).astype(np.int8),
-        requested_at=table.column("requested_at").to_numpy(),
-        user_ids=table.column("user_id").to_numpy(),
-    )
 
 
 def train_model(
@@ -103,8 +75,11 @@ def train_model(
     nothing, when the export disagrees with the forest."""
     started = time.perf_counter()
     columns = contract.select(settings.feature_set)
-    data = load_training_data(con, contract, columns)
-    progress(f"loaded {len(data.labels):,} training rows x {len(columns)} features")
+    data = training_rows(con, contract, columns, settings.mode)
+    progress(
+        f"loaded {len(data.labels):,} {settings.mode.mode} training rows "
+        f"({int(data.labels.sum()):,} positive) x {len(columns)} features"
+    )
 
     metrics: dict[str, Metrics] = {}
     test = time_split(data.requested_at, settings.test_fraction)
@@ -147,6 +122,7 @@ def train_model(
         onnx_sha256=hashlib.sha256(onnx).hexdigest(),
         agreement_max_abs_diff=agreement.max_abs_diff,
         agreement_rows=agreement.rows,
+        training=settings.mode.as_dict(),
     )
     split_metrics = {split: m.as_dict() for split, m in metrics.items()}
     metadata = {**asdict(record), "metrics": split_metrics, "onnx_io": ONNX_IO}
@@ -159,7 +135,7 @@ def _check_export(
     con: duckdb.DuckDBPyConnection,
     forest: RandomForestClassifier,
     scorer: OnnxScorer,
-    data: TrainingData,
+    data: TrainingRows,
     test: npt.NDArray[np.bool_],
     columns: tuple[str, ...],
     settings: TrainSettings,

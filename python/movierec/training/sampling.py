@@ -1,0 +1,197 @@
+"""Training modes: what a positive and a negative row are.
+
+explicit (the seed's, the simulator's default): every viewing is a row, labelled by
+whether the viewer liked it; the forest learns "liked among viewed".
+
+implicit: every viewing is a positive; beside each, `negatives_per_positive` films the
+user had not viewed are sampled (uniformly or by popularity, seeded) at the same moment;
+the forest learns what a user will choose to watch. A negative's features come from
+ml_sampled_features, the same SQL as the positives', as of the positive's moment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from movierec.features import FeatureContract, feature_matrix, float32_select
+
+Mode = Literal["explicit", "implicit"]
+NegativeSampling = Literal["uniform", "popularity"]
+# films drawn per wanted negative, before the user's own films and repeats drop out
+OVERSAMPLING = 3
+
+
+@dataclass(frozen=True)
+class TrainingMode:
+    """How training rows are labelled (see the module's docstring)."""
+
+    mode: Mode = "explicit"
+    negatives_per_positive: int = 4
+    negative_sampling: NegativeSampling = "uniform"
+    sampling_seed: int = 7
+
+    def __post_init__(self) -> None:
+        if self.mode not in ("explicit", "implicit"):
+            raise ValueError(f"mode must be 'explicit' or 'implicit', got {self.mode!r}")
+        if self.negative_sampling not in ("uniform", "popularity"):
+            raise ValueError(
+                f"negative_sampling must be 'uniform' or 'popularity', got "
+                f"{self.negative_sampling!r}"
+            )
+        if self.negatives_per_positive < 1:
+            raise ValueError(
+                f"negatives_per_positive must be at least 1, got {self.negatives_per_positive}"
+            )
+
+    def as_dict(self) -> dict[str, Any]:
+        """What the registry records: only the mode when explicit (sampling is moot)."""
+        return asdict(self) if self.mode == "implicit" else {"mode": "explicit"}
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> TrainingMode:
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class TrainingRows:
+    """Feature rows with labels, request times and users, in no particular order."""
+
+    features: np.ndarray[Any, np.dtype[np.float32]]
+    labels: np.ndarray[Any, np.dtype[np.int8]]
+    requested_at: np.ndarray[Any, np.dtype[np.datetime64]]
+    user_ids: np.ndarray[Any, np.dtype[np.int64]]
+
+
+def _read(
+    con: duckdb.DuckDBPyConnection, relation: str, columns: tuple[str, ...], extra: str
+) -> pa.Table:
+    return con.sql(
+        f"select user_id, requested_at, {extra}{float32_select(columns)} from {relation}"
+    ).to_arrow_table()
+
+
+def viewing_rows(
+    con: duckdb.DuckDBPyConnection,
+    contract: FeatureContract,
+    columns: tuple[str, ...],
+    until: datetime | None = None,
+) -> TrainingRows:
+    """One row per viewing (before `until`) from ml_training_features, labelled liked."""
+    where = "" if until is None else "where requested_at < $until"
+    table = con.sql(
+        f"select user_id, requested_at, {contract.label}, {float32_select(columns)} "
+        f"from ml.ml_training_features {where} order by requested_at, interaction_id",
+        params={"until": until} if until is not None else {},
+    ).to_arrow_table()
+    if table.num_rows == 0:
+        raise RuntimeError("no training rows in ml.ml_training_features: land viewings first")
+    return TrainingRows(
+        features=feature_matrix(table, columns),
+        labels=table.column(contract.label).to_numpy(zero_copy_only=False).astype(np.int8),
+        requested_at=table.column("requested_at").to_numpy(),
+        user_ids=table.column("user_id").to_numpy(),
+    )
+
+
+def sample_negatives(
+    con: duckdb.DuckDBPyConnection,
+    positives: TrainingRows,
+    mode: TrainingMode,
+    until: datetime | None = None,
+) -> int:
+    """Write `negatives_per_positive` unviewed films per positive into
+    scoring.sampled_requests, at the positive's moment. Unviewed: never viewed by the user
+    before `until` (ever, without it). Returns the number written."""
+    films = con.sql(
+        """
+        select movies.movie_id, count(views.movie_id) as views
+        from core.dim_movies as movies
+        left join core.fct_interactions as views
+            on movies.movie_id = views.movie_id
+            and ($until is null or views.interacted_at < $until)
+        group by movies.movie_id
+        order by movies.movie_id
+        """,
+        params={"until": until},
+    ).fetchnumpy()
+    weights = None
+    if mode.negative_sampling == "popularity":
+        counts = films["views"].astype(np.float64) + 1.0
+        weights = counts / counts.sum()
+    draws_per_row = OVERSAMPLING * mode.negatives_per_positive
+    rng = np.random.default_rng(mode.sampling_seed)
+    rows = len(positives.labels)
+    drawn = rng.choice(len(films["movie_id"]), size=(rows, draws_per_row), p=weights)
+    con.register(
+        "negative_draws",
+        pa.table(
+            {
+                "row_number": np.repeat(np.arange(rows), draws_per_row),
+                "draw": np.tile(np.arange(draws_per_row), rows),
+                "user_id": np.repeat(positives.user_ids, draws_per_row),
+                "movie_id": films["movie_id"][drawn.ravel()],
+                "requested_at": np.repeat(positives.requested_at, draws_per_row),
+            }
+        ),
+    )
+    con.execute("delete from scoring.sampled_requests")
+    con.execute(
+        """
+        insert into scoring.sampled_requests (user_id, movie_id, requested_at)
+        with fresh as (
+            select * from negative_draws as draws
+            where not exists (
+                select 1 from core.fct_interactions as seen
+                where seen.user_id = draws.user_id and seen.movie_id = draws.movie_id
+                    and ($until is null or seen.interacted_at < $until)
+            )
+        ),
+        unique_draws as (
+            select *, row_number() over (
+                partition by row_number, movie_id order by draw
+            ) as repeat
+            from fresh
+        ),
+        picked as (
+            select *, row_number() over (partition by row_number order by draw) as pick
+            from unique_draws where repeat = 1
+        )
+        select user_id, movie_id, requested_at from picked where pick <= $wanted
+        """,
+        {"until": until, "wanted": mode.negatives_per_positive},
+    )
+    con.unregister("negative_draws")
+    (count,) = con.execute("select count(*) from scoring.sampled_requests").fetchall()[0]
+    return int(count)
+
+
+def training_rows(
+    con: duckdb.DuckDBPyConnection,
+    contract: FeatureContract,
+    columns: tuple[str, ...],
+    mode: TrainingMode,
+    until: datetime | None = None,
+) -> TrainingRows:
+    """The rows a model of this mode trains on, from viewings before `until` (all without)."""
+    viewings = viewing_rows(con, contract, columns, until)
+    if mode.mode == "explicit":
+        return viewings
+    sample_negatives(con, viewings, mode, until)
+    table = _read(con, "ml.ml_sampled_features", columns, "")
+    negatives = feature_matrix(table, columns)
+    return TrainingRows(
+        features=np.vstack([viewings.features, negatives]),
+        labels=np.concatenate(
+            [np.ones(len(viewings.labels), np.int8), np.zeros(len(negatives), np.int8)]
+        ),
+        requested_at=np.concatenate(
+            [viewings.requested_at, table.column("requested_at").to_numpy()]
+        ),
+        user_ids=np.concatenate([viewings.user_ids, table.column("user_id").to_numpy()]),
+    )
