@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
 
 import pytest
 
 from movierec.config import Paths
-from tests.integration.harness import paths_for, query, run_cli
+from tests.integration.harness import REPO, paths_for, query, run_cli
 from tests.movielens_fixture import write_movielens
 
 pytestmark = pytest.mark.integration
+
+# What a real catalogue runs with: implicit feedback (benchmarks/bench_movielens.py too).
+CONFIG = REPO / "benchmarks" / "movielens.toml"
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +25,7 @@ def movielens(tmp_path_factory: pytest.TempPathFactory) -> Paths:
     ingested = run_cli(paths, "ingest", "movielens", str(folder))
     assert ingested.returncode == 0, ingested.stderr
     assert "landed      1,500 interactions" in ingested.stdout
-    nightly = run_cli(paths, "nightly")
+    nightly = run_cli(paths, "nightly", config=CONFIG)
     assert nightly.returncode == 0, nightly.stdout + nightly.stderr
     return paths
 
@@ -70,3 +75,43 @@ def test_bad_folders_exit_non_zero_naming_the_file(tmp_path: Path) -> None:
     assert failed.returncode == 1
     assert f"{folder / 'u.user'}: missing file" in failed.stderr
     assert not (paths.raw_dir).exists()
+
+
+def test_the_model_learns_what_users_choose(movielens: Paths) -> None:
+    """Implicit mode: each viewing against four sampled unviewed films, recorded in the
+    registry; its evaluation counts any later viewing as a hit and includes the
+    co-occurrence baseline."""
+    model = query(
+        movielens,
+        "select training, training_rows from ml_outputs.model_registry",
+    )
+    assert model.height == 1
+    training = json.loads(model["training"][0])
+    assert training == {
+        "mode": "implicit",
+        "negatives_per_positive": 4,
+        "negative_sampling": "uniform",
+        "sampling_seed": 7,
+    }
+    assert 1_500 * 4.5 < model["training_rows"][0] <= 1_500 * 5
+    recommenders = query(
+        movielens,
+        "select distinct recommender from ml_outputs.evaluation_metrics order by all",
+    )
+    assert recommenders["recommender"].to_list() == [
+        "cooccurrence", "model", "popularity", "random", "segment_popularity",
+    ]  # fmt: skip
+
+
+def test_changing_the_mode_retrains(movielens: Paths, tmp_path: Path) -> None:
+    shutil.copytree(movielens.data_dir, tmp_path / "data")
+    paths = paths_for(tmp_path / "data")
+    explicit = run_cli(paths, "nightly", "--training-mode", "explicit", config=CONFIG)
+    assert explicit.returncode == 0, explicit.stdout + explicit.stderr
+    assert "was trained in another mode" in explicit.stdout
+    modes = query(
+        paths,
+        "select json_extract_string(training, '$.mode') as mode from ml_outputs.model_registry"
+        " order by created_at",
+    )
+    assert modes["mode"].to_list() == ["implicit", "explicit"]

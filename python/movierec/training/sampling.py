@@ -23,8 +23,11 @@ from movierec.features import FeatureContract, feature_matrix, float32_select
 
 Mode = Literal["explicit", "implicit"]
 NegativeSampling = Literal["uniform", "popularity"]
-# films drawn per wanted negative, before the user's own films and repeats drop out
+# films drawn per wanted negative, before the user's own films and repeats drop out; rows
+# still short after a round draw again, up to MAX_ROUNDS (a user who has seen nearly the
+# whole catalogue may end with fewer)
 OVERSAMPLING = 3
+MAX_ROUNDS = 5
 
 
 @dataclass(frozen=True)
@@ -105,7 +108,7 @@ def sample_negatives(
     mode: TrainingMode,
     until: datetime | None = None,
 ) -> int:
-    """Write `negatives_per_positive` unviewed films per positive into
+    """Write `negatives_per_positive` distinct unviewed films per positive into
     scoring.sampled_requests, at the positive's moment. Unviewed: never viewed by the user
     before `until` (ever, without it). Returns the number written."""
     films = con.sql(
@@ -126,37 +129,55 @@ def sample_negatives(
         weights = counts / counts.sum()
     draws_per_row = OVERSAMPLING * mode.negatives_per_positive
     rng = np.random.default_rng(mode.sampling_seed)
-    rows = len(positives.labels)
-    drawn = rng.choice(len(films["movie_id"]), size=(rows, draws_per_row), p=weights)
-    con.register(
-        "negative_draws",
-        pa.table(
-            {
-                "row_number": np.repeat(np.arange(rows), draws_per_row),
-                "draw": np.tile(np.arange(draws_per_row), rows),
-                "user_id": np.repeat(positives.user_ids, draws_per_row),
-                "movie_id": films["movie_id"][drawn.ravel()],
-                "requested_at": np.repeat(positives.requested_at, draws_per_row),
-            }
-        ),
-    )
-    con.execute("delete from scoring.sampled_requests")
     con.execute(
-        """
-        insert into scoring.sampled_requests (user_id, movie_id, requested_at)
-        with fresh as (
-            select * from negative_draws as draws
+        "create or replace temp table negative_draws (row_number bigint, draw bigint, "
+        "user_id bigint, movie_id bigint, requested_at timestamp)"
+    )
+    short = np.arange(len(positives.labels))
+    for round_number in range(MAX_ROUNDS):
+        # draw for the rows still short of negatives; their own films and repeats drop out
+        drawn = rng.choice(len(films["movie_id"]), size=(len(short), draws_per_row), p=weights)
+        batch = pa.table(
+            {
+                "row_number": np.repeat(short, draws_per_row),
+                "draw": np.tile(np.arange(draws_per_row), len(short))
+                + round_number * draws_per_row,
+                "user_id": np.repeat(positives.user_ids[short], draws_per_row),
+                "movie_id": films["movie_id"][drawn.ravel()],
+                "requested_at": np.repeat(positives.requested_at[short], draws_per_row),
+            }
+        )
+        con.register("negative_batch", batch)
+        con.execute(
+            """
+            insert into negative_draws
+            select * from negative_batch as draws
             where not exists (
                 select 1 from core.fct_interactions as seen
                 where seen.user_id = draws.user_id and seen.movie_id = draws.movie_id
                     and ($until is null or seen.interacted_at < $until)
             )
-        ),
-        unique_draws as (
+            """,
+            {"until": until},
+        )
+        con.unregister("negative_batch")
+        counts = con.execute(
+            "select row_number from negative_draws group by row_number "
+            "having count(distinct movie_id) >= ?",
+            [mode.negatives_per_positive],
+        ).fetchnumpy()["row_number"]
+        short = np.setdiff1d(short, counts)
+        if len(short) == 0:
+            break
+    con.execute("delete from scoring.sampled_requests")
+    con.execute(
+        """
+        insert into scoring.sampled_requests (user_id, movie_id, requested_at)
+        with unique_draws as (
             select *, row_number() over (
                 partition by row_number, movie_id order by draw
             ) as repeat
-            from fresh
+            from negative_draws
         ),
         picked as (
             select *, row_number() over (partition by row_number order by draw) as pick
@@ -164,9 +185,9 @@ def sample_negatives(
         )
         select user_id, movie_id, requested_at from picked where pick <= $wanted
         """,
-        {"until": until, "wanted": mode.negatives_per_positive},
+        {"wanted": mode.negatives_per_positive},
     )
-    con.unregister("negative_draws")
+    con.execute("drop table negative_draws")
     (count,) = con.execute("select count(*) from scoring.sampled_requests").fetchall()[0]
     return int(count)
 
