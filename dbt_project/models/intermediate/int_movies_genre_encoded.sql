@@ -10,7 +10,8 @@ final as (
     select
         movie_id,
         {% for genre in var('genres') -%}
-        max({{ as_flag("genre = '" ~ genre | replace("'", "''") ~ "'") }}) as is_genre_{{ genre_slug(genre) }}
+        {%- set quoted = "'" ~ genre | replace("'", "''") ~ "'" %}
+        max({{ as_flag('genre = ' ~ quoted) }}) as is_genre_{{ genre_slug(genre) }}
         {%- if not loop.last %},{% endif %}
         {% endfor %}
     from movie_genres
