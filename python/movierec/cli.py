@@ -14,15 +14,23 @@ import typer
 from movierec.config import ENTITIES, Paths, SimulationSettings
 from movierec.contract import RawContractError, parse_contract
 from movierec.erasure import request_erasure
+from movierec.evaluation.holdout import hold_out_per_user
 from movierec.evaluation.offline import (
     EvaluateSettings,
     Evaluation,
+    Split,
     evaluate_recommenders,
     summary_table,
 )
 from movierec.features import FeatureContract, parse_feature_contract
 from movierec.ingest.movielens import MovieLensSettings, read_movielens
-from movierec.landing import land_batch, landed_files, new_batch_id, validate_landed
+from movierec.landing import (
+    land_batch,
+    landed_files,
+    new_batch_id,
+    validate_landed,
+    write_atomically,
+)
 from movierec.publish import (
     AuditError,
     AuditSettings,
@@ -115,17 +123,36 @@ def ingest_movielens(
     liked_min_rating: Annotated[
         int, typer.Option(help="A rating at least this high counts as liked.")
     ] = MovieLensSettings.liked_min_rating,
+    holdout_per_user: Annotated[
+        int,
+        typer.Option(
+            help="Hold out this many random ratings per user (at most half of theirs) for "
+            "`evaluate --split random`, as ml-100k's ua/ub splits do; 0 lands them all."
+        ),
+    ] = 0,
+    holdout_seed: Annotated[int, typer.Option(help="Seed of the held-out draw.")] = 7,
 ) -> None:
     """Read a GroupLens MovieLens-100k folder, check it and land it as one batch."""
     paths = Paths.from_env()
     try:
         tables = read_movielens(path, MovieLensSettings(liked_min_rating=liked_min_rating))
+        held_out = None
+        if holdout_per_user:
+            tables["interactions"], held_out = hold_out_per_user(
+                tables["interactions"], holdout_per_user, holdout_seed
+            )
         contract = parse_contract(paths.sources_yml.read_text())
         written = land_batch(tables, contract, paths.raw_dir, new_batch_id(), _now())
     except (RawContractError, ValueError) as exc:
         raise _fail(str(exc)) from exc
     for entity, target in written.items():
         typer.echo(f"landed {tables[entity].num_rows:>10,} {entity:<12} -> {target}")
+    # a held-out file from an earlier ingest would judge against data that has since landed
+    if held_out is None:
+        paths.holdout_path.unlink(missing_ok=True)
+    else:
+        write_atomically(held_out, paths.holdout_path)
+        typer.echo(f"held out {held_out.num_rows:>8,} interactions -> {paths.holdout_path}")
 
 
 @app.command()
@@ -361,9 +388,22 @@ def evaluate(
     holdout_days: Annotated[
         int, typer.Option(help="Judge on the viewings of the last N days; build before them.")
     ] = 30,
+    split: Annotated[
+        Split,
+        typer.Option(
+            help="time: judge on the last N days' viewings. random: on the interactions "
+            "`ingest movielens --holdout-per-user` held out."
+        ),
+    ] = "time",
 ) -> None:
-    """Judge the model's top-k lists and three baselines on held-out viewings; publish."""
-    settings = EvaluateSettings(holdout_days=holdout_days)
+    """Judge the model's top-k lists and four baselines on held-out viewings; publish."""
+    paths = Paths.from_env()
+    if split == "random" and not paths.holdout_path.is_file():
+        raise _fail(
+            f"{paths.holdout_path}: no held-out interactions for the random split; land the "
+            "data with `movierec ingest movielens PATH --holdout-per-user 10`"
+        )
+    settings = EvaluateSettings(holdout_days=holdout_days, split=split)
 
     def body(run: Run) -> None:
         _evaluate(run.staged, settings)
@@ -371,19 +411,21 @@ def evaluate(
         _dbt_build(run.staged, AFTER_SCORING)
         run.step("dbt build (outputs)")
 
-    _publishing(Paths.from_env(), "evaluate", body)
+    _publishing(paths, "evaluate", body)
 
 
 def _evaluate(paths: Paths, settings: EvaluateSettings) -> Evaluation:
+    held_out = pl.read_parquet(paths.holdout_path) if settings.split == "random" else None
     with connect(paths) as con:
         evaluation = evaluate_recommenders(
-            con, _feature_contract(paths), _registered_model(con), settings, progress=_say
+            con, _feature_contract(paths), _registered_model(con), settings, held_out, _say
         )
     with pl.Config(
         tbl_hide_dataframe_shape=True, float_precision=4, tbl_cols=-1, tbl_width_chars=200
     ):
         typer.echo(
-            f"\n{evaluation.evaluation_id}: top-10 over all users, cut-off {evaluation.cutoff}"
+            f"\n{evaluation.evaluation_id}: top-10 over all users, {evaluation.split} split, "
+            f"cut-off {evaluation.cutoff}"
         )
         typer.echo(str(summary_table(evaluation.metrics, k=10)))
     return evaluation

@@ -53,6 +53,11 @@ class Paths:
         return self.warehouse_path.parent / "report.html"
 
     @property
+    def holdout_path(self) -> Path:
+        """Interactions held out at ingest for `evaluate --split random`; never landed."""
+        return self.data_dir / "holdout" / "interactions.parquet"
+
+    @property
     def models_dir(self) -> Path:
         """Registered models: <model_id>/{model.onnx, metadata.json}."""
         return self.data_dir / "models"

@@ -41,19 +41,21 @@ def _log_path(paths: Paths) -> Path:
 
 
 def erase_from_landed(paths: Paths, user_ids: Iterable[int]) -> dict[Path, int]:
-    """Rewrite every landed file holding rows of `user_ids` without them. Rows removed per file."""
+    """Rewrite every landed file (and the held-out interactions) holding rows of `user_ids`
+    without them. Rows removed per file."""
     ids = pa.array(sorted(set(user_ids)), pa.int64())
     removed: dict[Path, int] = {}
-    for entity in ENTITIES:
-        for path in landed_files(paths.raw_dir, entity):
-            table = pq.read_table(path)
-            if "user_id" not in table.column_names:
-                continue
-            hit = pc.is_in(table.column("user_id"), value_set=ids)
-            count = pc.sum(hit).as_py() or 0
-            if count:
-                write_atomically(table.filter(pc.invert(hit)), path)
-                removed[path] = count
+    held_out = [paths.holdout_path] if paths.holdout_path.is_file() else []
+    files = [path for entity in ENTITIES for path in landed_files(paths.raw_dir, entity)]
+    for path in [*files, *held_out]:
+        table = pq.read_table(path)
+        if "user_id" not in table.column_names:
+            continue
+        hit = pc.is_in(table.column("user_id"), value_set=ids)
+        count = pc.sum(hit).as_py() or 0
+        if count:
+            write_atomically(table.filter(pc.invert(hit)), path)
+            removed[path] = count
     return removed
 
 

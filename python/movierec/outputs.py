@@ -50,7 +50,12 @@ def output_tables(sources_yml: str, source_name: str) -> tuple[OutputTable, ...]
 
 
 def create_tables(con: duckdb.DuckDBPyConnection, tables: tuple[OutputTable, ...]) -> None:
-    """Create any of `tables` that do not exist yet (and their schemas)."""
+    """Create any of `tables` that do not exist yet (and their schemas), and add the columns
+    a table written by an older movierec lacks (NULL in its old rows)."""
     for table in tables:
         con.execute(f"create schema if not exists {table.schema}")
         con.execute(table.create_sql())
+        for name, data_type in table.columns:
+            con.execute(
+                f"alter table {table.qualified} add column if not exists {name} {data_type}"
+            )

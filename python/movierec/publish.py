@@ -289,11 +289,14 @@ def stage_fresh(
     return staged
 
 
-def stage_copy(paths: Paths, run_id: str) -> Paths:
-    """A byte copy of the published warehouse, for a single step run on top of it."""
+def stage_copy(paths: Paths, run_id: str, carried: Sequence[OutputTable]) -> Paths:
+    """A byte copy of the published warehouse, for a single step run on top of it, with
+    the `carried` tables brought to their current columns."""
     staged = _new_staging(paths, run_id)
     if paths.warehouse_path.exists():
         shutil.copyfile(paths.warehouse_path, staged.warehouse_path)
+        with duckdb.connect(str(staged.warehouse_path)) as con:
+            create_tables(con, tuple(carried))
     return staged
 
 

@@ -143,7 +143,7 @@ def published_run(
             if fresh:
                 staged = stage_fresh(paths, record.run_id, carried_tables(paths), forgotten)
             else:
-                staged = stage_copy(paths, record.run_id)
+                staged = stage_copy(paths, record.run_id, carried_tables(paths))
             _write_quarantine(paths, staged, landed, settings.on_bad_rows == "quarantine")
             run = Run(staged=staged, record=record, forgotten=forgotten, landed=landed, _mark=mark)
             run.step("check + stage")

@@ -6,6 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from movierec.config import Paths
@@ -115,3 +116,58 @@ def test_changing_the_mode_retrains(movielens: Paths, tmp_path: Path) -> None:
         " order by created_at",
     )
     assert modes["mode"].to_list() == ["implicit", "explicit"]
+
+
+def test_random_split_judges_on_ratings_held_out_at_ingest(tmp_path: Path) -> None:
+    """Five random ratings per user never land; `evaluate --split random` builds lists from
+    everything landed and counts a held-out film as a hit."""
+    folder = write_movielens(tmp_path / "ml-100k")
+    paths = paths_for(tmp_path / "data")
+    refused = run_cli(paths, "evaluate", "--split", "random")
+    assert refused.returncode == 1
+    assert f"{paths.holdout_path}: no held-out interactions" in refused.stderr
+    ingested = run_cli(paths, "ingest", "movielens", str(folder), "--holdout-per-user", "5")
+    assert ingested.returncode == 0, ingested.stderr
+    # every fixture user has 10+ ratings but four, who keep half of theirs
+    assert "landed      1,204 interactions" in ingested.stdout
+    assert "held out      296 interactions" in ingested.stdout
+    nightly = run_cli(paths, "nightly", "--no-evaluate-new-model", config=CONFIG)
+    assert nightly.returncode == 0, nightly.stdout + nightly.stderr
+    evaluated = run_cli(paths, "evaluate", "--split", "random", config=CONFIG)
+    assert evaluated.returncode == 0, evaluated.stdout + evaluated.stderr
+    assert "random split" in evaluated.stdout
+
+    held_out = pl.read_parquet(paths.holdout_path)
+    landed = query(paths, "select user_id, movie_id from core.fct_interactions")
+    assert landed.join(held_out, on=["user_id", "movie_id"]).height == 0
+    counts = (
+        pl.concat([landed, held_out.select("user_id", "movie_id")])
+        .group_by("user_id")
+        .agg(rated=pl.len())
+        .join(held_out.group_by("user_id").agg(held=pl.len()), on="user_id")
+    )
+    assert counts.height == 60
+    assert (counts["held"] == (counts["rated"] // 2).clip(upper_bound=5)).all()
+    judged = query(
+        paths,
+        "select split, recommender, value from ml_outputs.evaluation_metrics"
+        " where metric = 'users_evaluated' and k = 10 and segment = 'all'"
+        " order by recommender",
+    )
+    assert judged.rows() == [
+        ("random", name, 60.0)
+        for name in ("cooccurrence", "model", "popularity", "random", "segment_popularity")
+    ]
+    # the cut-off follows the latest landed viewing: every landed viewing is history
+    ((cutoff, latest),) = query(
+        paths,
+        "select (select max(cutoff) from ml_outputs.evaluation_metrics),"
+        " (select max(interacted_at) from core.fct_interactions)",
+    ).rows()
+    assert cutoff > latest
+    report = query(
+        paths,
+        "select distinct evaluation_detail from kpi.rpt_model_performance"
+        " where evaluation_kind = 'ranking'",
+    )
+    assert report["evaluation_detail"].to_list() == ["random"]

@@ -18,7 +18,8 @@ from movierec.erasure import (
     pending_erasures,
     request_erasure,
 )
-from movierec.landing import land_batch, landed_files
+from movierec.evaluation.holdout import hold_out_per_user
+from movierec.landing import land_batch, landed_files, write_atomically
 from movierec.simulate import World
 
 NOW = datetime(2025, 1, 1)
@@ -58,3 +59,23 @@ def test_forgetting_rewrites_landings_and_keeps_only_counts(
             "applied_by_run": "run-1",
         }
     ]
+
+
+def test_forgetting_reaches_the_held_out_interactions(
+    tmp_path: Path, small_world: World, contract: dict[str, TableSpec]
+) -> None:
+    """Ratings held out at ingest for the random split are user data too."""
+    paths = Paths(project_dir=tmp_path, data_dir=tmp_path, warehouse_path=tmp_path / "w.duckdb")
+    kept, held_out = hold_out_per_user(small_world.interactions, 2, seed=1)
+    land_batch({**small_world.as_dict(), "interactions": kept}, contract, paths.raw_dir, "b", NOW)
+    write_atomically(held_out, paths.holdout_path)
+    held_by_user_1 = pc.sum(pc.equal(held_out["user_id"], 1)).as_py()
+    assert held_by_user_1 == 2
+
+    request = request_erasure(paths, [1], NOW)
+
+    remaining = pq.read_table(paths.holdout_path)
+    assert 1 not in remaining["user_id"].to_pylist()
+    assert remaining.num_rows == held_out.num_rows - 2
+    landed_views = pc.sum(pc.equal(kept["user_id"], 1)).as_py()
+    assert request.landed_rows_removed == 1 + landed_views + 2

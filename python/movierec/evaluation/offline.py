@@ -7,6 +7,11 @@ features as of the cut-off. Baselines are built in SQL from the same past: rando
 films, the most viewed films, the most viewed films within the user's segment, and the
 films sharing the most viewers with the user's own (item-item co-occurrence). A hit is a
 film viewed after the cut-off (implicit-mode models) or liked after it (explicit mode).
+
+Two splits. `time`: the cut-off is `holdout_days` before the latest viewing and the hits
+are the viewings after it. `random`: the hits are interactions held out at random per user
+when they were ingested (never landed, see `evaluation.holdout`); the cut-off is after the
+latest landed viewing, so lists are built from everything landed, as the nightly's are.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 import duckdb
 import numpy as np
@@ -31,6 +37,7 @@ from movierec.warehouse import query_frame
 
 Progress = Callable[[str], None]
 RECOMMENDERS = ("model", "random", "popularity", "segment_popularity", "cooccurrence")
+Split = Literal["time", "random"]
 
 
 @dataclass(frozen=True)
@@ -40,12 +47,14 @@ class EvaluateSettings:
     # Above this many users, a seeded sample of them is evaluated.
     max_users: int = 20_000
     seed: int = 42
+    split: Split = "time"
 
 
 @dataclass(frozen=True)
 class Evaluation:
     evaluation_id: str
     model_id: str
+    split: Split
     cutoff: datetime
     metrics: pl.DataFrame  # recommender, k, segment, metric, value
     seconds: float
@@ -56,14 +65,24 @@ def evaluate_recommenders(
     contract: FeatureContract,
     model: ModelRecord,
     settings: EvaluateSettings,
+    held_out: pl.DataFrame | None = None,
     progress: Progress = lambda _: None,
 ) -> Evaluation:
-    """Build every recommender's top-k lists at the cut-off, judge them, store the metrics."""
+    """Build every recommender's top-k lists at the cut-off, judge them, store the metrics.
+
+    `held_out` (user_id, movie_id, is_liked) holds the hits of the random split.
+    """
     started = time.perf_counter()
+    if (settings.split == "random") != (held_out is not None):
+        raise ValueError("the random split, and only it, is judged on held-out interactions")
     (latest,) = con.execute("select max(interacted_at) from core.fct_interactions").fetchall()[0]
-    cutoff: datetime = latest - timedelta(days=settings.holdout_days)
+    if held_out is None:
+        cutoff: datetime = latest - timedelta(days=settings.holdout_days)
+        progress(f"cut-off {cutoff:%Y-%m-%d %H:%M:%S}: lists from before it, judged on after it")
+    else:
+        cutoff = latest + timedelta(microseconds=1)
+        progress(f"random split: lists from all {cutoff:%Y-%m-%d} landed, judged on held-out")
     k_max = max(settings.ks)
-    progress(f"cut-off {cutoff:%Y-%m-%d %H:%M:%S}: lists from before it, judged on after it")
     con.execute(
         """
         create or replace temp table evaluation_users as
@@ -78,7 +97,7 @@ def evaluate_recommenders(
         lists[name] = _baseline_lists(con, name, cutoff, k_max, settings.seed)
     # what counts as a hit is what the model was trained to predict
     liked_only = TrainingMode.from_dict(model.training).mode == "explicit"
-    relevant, films, segments = _truth(con, cutoff, liked_only)
+    relevant, films, segments = _truth(con, cutoff, liked_only, held_out)
     progress(
         f"{relevant.height:,} {'liked' if liked_only else 'viewed'} (user, film) pairs "
         "after the cut-off"
@@ -104,6 +123,7 @@ def evaluate_recommenders(
     stored = metrics.select(
         pl.lit(evaluation_id).alias("evaluation_id"),
         pl.lit(model.model_id).alias("model_id"),
+        pl.lit(settings.split).alias("split"),
         pl.lit(cutoff).alias("cutoff"),
         pl.lit(evaluated_at).alias("evaluated_at"),
         "recommender",
@@ -113,9 +133,10 @@ def evaluate_recommenders(
         "value",
     )
     con.register("evaluation_rows", stored.to_arrow())
-    con.execute("insert into ml_outputs.evaluation_metrics select * from evaluation_rows")
+    con.execute("insert into ml_outputs.evaluation_metrics by name select * from evaluation_rows")
     con.unregister("evaluation_rows")
-    return Evaluation(evaluation_id, model.model_id, cutoff, metrics, time.perf_counter() - started)
+    seconds = time.perf_counter() - started
+    return Evaluation(evaluation_id, model.model_id, settings.split, cutoff, metrics, seconds)
 
 
 def _model_lists(
@@ -261,15 +282,23 @@ def _baseline_lists(
 
 
 def _truth(
-    con: duckdb.DuckDBPyConnection, cutoff: datetime, liked_only: bool
+    con: duckdb.DuckDBPyConnection,
+    cutoff: datetime,
+    liked_only: bool,
+    held_out: pl.DataFrame | None,
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """Films viewed (or only those liked) after the cut-off and not before it, the catalogue
-    with its main genre and past views, and every user's segment."""
+    """Films viewed (or only those liked) after the cut-off, or held out, and not viewed
+    before it; the catalogue with its main genre and past views; every user's segment."""
+    if held_out is None:
+        later = "core.fct_interactions"
+    else:
+        con.register("held_out_rows", held_out.select("user_id", "movie_id", "is_liked"))
+        later = "(select *, $cutoff as interacted_at from held_out_rows)"
     relevant = query_frame(
         con,
         f"""
         select distinct later.user_id, later.movie_id
-        from core.fct_interactions as later
+        from {later} as later
         inner join evaluation_users as users on later.user_id = users.user_id
         where later.interacted_at >= $cutoff {"and later.is_liked" if liked_only else ""}
             and not exists (

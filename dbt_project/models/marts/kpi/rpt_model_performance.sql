@@ -28,20 +28,21 @@ classification_rows as (
 ),
 
 -- quality of the top-k lists against baselines, per segment, from the latest evaluation
--- of each model
+-- of each model on each split
 latest_evaluations as (
     select
         model_id,
+        evaluation_split,
         max(evaluation_id) as evaluation_id
     from ranking
-    group by model_id
+    group by model_id, evaluation_split
 ),
 
 ranking_rows as (
     select
         ranking.model_id,
         'ranking' as evaluation_kind,
-        ranking.evaluation_id as evaluation_detail,
+        ranking.evaluation_split as evaluation_detail,
         ranking.recommender,
         ranking.segment,
         ranking.metric_name,

@@ -11,6 +11,7 @@ renamed as (
         model_id,
 
         -- attributes
+        coalesce(split, 'time') as evaluation_split,
         recommender,
         segment,
         metric as metric_name,
