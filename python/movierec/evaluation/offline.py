@@ -92,7 +92,10 @@ def evaluate_recommenders(
         {"seed": settings.seed, "max_users": settings.max_users},
     )
 
-    lists = {"model": _model_lists(con, contract, model, cutoff, k_max, progress)}
+    # in the random split each user is scored as of their own latest landed viewing: the
+    # held-out ratings lie inside the user's active period, often months before the cut-off
+    scoring = RecommendSettings(top_n=k_max, at_latest_viewing=held_out is not None)
+    lists = {"model": _model_lists(con, contract, model, cutoff, scoring, progress)}
     for name in RECOMMENDERS[1:]:
         lists[name] = _baseline_lists(con, name, cutoff, k_max, settings.seed)
     # what counts as a hit is what the model was trained to predict
@@ -100,7 +103,7 @@ def evaluate_recommenders(
     relevant, films, segments = _truth(con, cutoff, liked_only, held_out)
     progress(
         f"{relevant.height:,} {'liked' if liked_only else 'viewed'} (user, film) pairs "
-        "after the cut-off"
+        + ("after the cut-off" if held_out is None else "held out")
     )
 
     rows = []
@@ -144,7 +147,7 @@ def _model_lists(
     contract: FeatureContract,
     model: ModelRecord,
     cutoff: datetime,
-    k_max: int,
+    settings: RecommendSettings,
     progress: Progress,
 ) -> pl.DataFrame:
     """The model's configuration refitted on viewings before the cut-off, then the nightly's
@@ -158,7 +161,6 @@ def _model_lists(
     )
     scorer = OnnxScorer(to_onnx(forest, len(model.features)))
     users = [int(r[0]) for r in con.execute("select user_id from evaluation_users").fetchall()]
-    settings = RecommendSettings(top_n=k_max)
     rank_users(con, scorer, model.features, settings, cutoff, progress, user_ids=users)
     return query_frame(con, "select user_id, rank, movie_id from run_top_n")
 

@@ -42,6 +42,10 @@ class RecommendSettings:
     pairs_per_chunk: int = 4_000_000
     batch_rows: int = 262_144
     seed: int = 42
+    # Score each user just after their own latest viewing (before `as_of`) rather than all
+    # at one moment: the random split's setting, whose held-out ratings lie inside each
+    # user's own active period.
+    at_latest_viewing: bool = False
 
     def __post_init__(self) -> None:
         if self.top_n < 1:
@@ -147,7 +151,7 @@ def score_all_films(
     step = max(1, settings.pairs_per_chunk // max(1, int(films)))
     rows = 0
     for start in range(0, len(user_ids), step):
-        request_all_films(con, user_ids[start : start + step], as_of)
+        request_all_films(con, user_ids[start : start + step], as_of, settings.at_latest_viewing)
         rows += score_into(con, scorer, features, table, settings.batch_rows)[0]
     return rows
 
@@ -267,9 +271,11 @@ def rank_users(
                 "create or replace temp table chunk_users as select unnest(?::bigint[]) as user_id",
                 [chunk],
             )
-            request_candidates(con, "shortlist", "chunk_users", settings.top_n, as_of)
+            request_candidates(
+                con, "shortlist", "chunk_users", settings.top_n, as_of, settings.at_latest_viewing
+            )
         else:
-            request_all_films(con, chunk, as_of)
+            request_all_films(con, chunk, as_of, settings.at_latest_viewing)
         create_scores_table(con, "chunk_scores")
         rows, chunk_moment = score_into(con, scorer, features, "chunk_scores", settings.batch_rows)
         keep_top_n(con, "chunk_scores", "run_top_n", settings.top_n)

@@ -3,8 +3,9 @@
 The scorer writes the pairs into `scoring.scoring_requests`; the ml_scoring_features view
 turns exactly those pairs (minus films the user had viewed by then) into features with the
 same SQL that built the training rows. A request carries the moment to score at: `as_of`
-(an evaluation cut-off) or NULL for the default scoring moment. Every function here is
-one SQL statement on the warehouse.
+(an evaluation cut-off), NULL for the default scoring moment, or with
+`at_latest_viewing` the user's own latest viewing before `as_of` (just after it). Every
+function here is one SQL statement on the warehouse.
 """
 
 from __future__ import annotations
@@ -22,13 +23,25 @@ def request_pairs(
     select_sql: str,
     params: Sequence[object] = (),
     as_of: datetime | None = None,
+    at_latest_viewing: bool = False,
 ) -> int:
     """Replace the scoring requests with the (user_id, movie_id) rows of `select_sql`."""
+    moment, latest, latest_params = "cast(? as timestamp)", "", []
+    if at_latest_viewing:
+        # a user without a viewing before `as_of` is scored at `as_of`
+        moment = f"coalesce(latest.viewed_at + interval 1 microsecond, {moment})"
+        latest = """
+            left join (
+                select user_id, max(interacted_at) as viewed_at from core.fct_interactions
+                where cast(? as timestamp) is null or interacted_at < cast(? as timestamp)
+                group by user_id
+            ) as latest on pairs.user_id = latest.user_id"""
+        latest_params = [as_of, as_of]
     con.execute(f"delete from {REQUESTS}")
     con.execute(
         f"insert into {REQUESTS} (user_id, movie_id, requested_at) "
-        f"select user_id, movie_id, cast(? as timestamp) from ({select_sql})",
-        [as_of, *params],
+        f"select pairs.user_id, pairs.movie_id, {moment} from ({select_sql}) as pairs{latest}",
+        [as_of, *params, *latest_params],
     )
     (count,) = con.execute(f"select count(*) from {REQUESTS}").fetchall()[0]
     return int(count)
@@ -38,6 +51,7 @@ def request_all_films(
     con: duckdb.DuckDBPyConnection,
     user_ids: Sequence[int] | None = None,
     as_of: datetime | None = None,
+    at_latest_viewing: bool = False,
 ) -> int:
     """Every film for the given users (all users when None): exhaustive scoring."""
     where = "" if user_ids is None else "where users.user_id in (select unnest(?::bigint[]))"
@@ -52,6 +66,7 @@ def request_all_films(
         """,
         params,
         as_of,
+        at_latest_viewing,
     )
 
 
@@ -78,6 +93,7 @@ def request_candidates(
     users_table: str,
     top_n: int,
     as_of: datetime | None = None,
+    at_latest_viewing: bool = False,
 ) -> int:
     """Each user of `users_table` x the shortlisted films of their segment; a user left
     with fewer than `top_n` unseen shortlisted films gets every film instead, so nobody
@@ -117,4 +133,5 @@ def request_candidates(
         """,
         [as_of, as_of],
         as_of,
+        at_latest_viewing,
     )

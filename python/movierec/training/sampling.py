@@ -71,11 +71,12 @@ class TrainingRows:
     user_ids: np.ndarray[Any, np.dtype[np.int64]]
 
 
-def _read(
-    con: duckdb.DuckDBPyConnection, relation: str, columns: tuple[str, ...], extra: str
-) -> pa.Table:
+def _sampled_rows(con: duckdb.DuckDBPyConnection, columns: tuple[str, ...]) -> pa.Table:
+    # in a fixed order: the forest's bootstrap draws row positions, so an order left to
+    # DuckDB's parallel scan would make the same seed grow a different forest
     return con.sql(
-        f"select user_id, requested_at, {extra}{float32_select(columns)} from {relation}"
+        f"select user_id, requested_at, {float32_select(columns)} from ml.ml_sampled_features "
+        "order by requested_at, user_id, movie_id"
     ).to_arrow_table()
 
 
@@ -204,7 +205,7 @@ def training_rows(
     if mode.mode == "explicit":
         return viewings
     sample_negatives(con, viewings, mode, until)
-    table = _read(con, "ml.ml_sampled_features", columns, "")
+    table = _sampled_rows(con, columns)
     negatives = feature_matrix(table, columns)
     return TrainingRows(
         features=np.vstack([viewings.features, negatives]),

@@ -21,16 +21,15 @@ default_moment as (
     from interactions
 ),
 
-requested_moment as (
-    select max(requested_at) as requested_at
+-- each request's own moment (an evaluation cut-off, or a user's latest viewing), else the
+-- default
+scoring_moments as (
+    select
+        scoring_requests.user_id,
+        scoring_requests.movie_id,
+        coalesce(scoring_requests.requested_at, default_moment.requested_at) as requested_at
     from scoring_requests
-),
-
--- one moment per run: the requests' own (an evaluation cut-off), else the default
-scoring_moment as (
-    select coalesce(requested_moment.requested_at, default_moment.requested_at) as requested_at
-    from default_moment
-    cross join requested_moment
+    cross join default_moment
 ),
 
 -- when each user first viewed each film
@@ -48,22 +47,21 @@ first_views as (
 -- the requested pairs minus films the user had viewed before the scoring moment
 requests as (
     select distinct
-        scoring_requests.user_id,
-        scoring_requests.movie_id,
-        scoring_moment.requested_at
-    from scoring_requests
+        scoring_moments.user_id,
+        scoring_moments.movie_id,
+        scoring_moments.requested_at
+    from scoring_moments
     inner join users
-        on scoring_requests.user_id = users.user_id
+        on scoring_moments.user_id = users.user_id
     inner join movies
-        on scoring_requests.movie_id = movies.movie_id
-    cross join scoring_moment
+        on scoring_moments.movie_id = movies.movie_id
     left join first_views
         on
-            scoring_requests.user_id = first_views.user_id
-            and scoring_requests.movie_id = first_views.movie_id
+            scoring_moments.user_id = first_views.user_id
+            and scoring_moments.movie_id = first_views.movie_id
     where
         first_views.first_viewed_at is null
-        or first_views.first_viewed_at >= scoring_moment.requested_at
+        or first_views.first_viewed_at >= scoring_moments.requested_at
 ),
 
 {{ feature_ctes('requests') }}
