@@ -11,7 +11,8 @@ film viewed after the cut-off (implicit-mode models) or liked after it (explicit
 Two splits. `time`: the cut-off is `holdout_days` before the latest viewing and the hits
 are the viewings after it. `random`: the hits are interactions held out at random per user
 when they were ingested (never landed, see `evaluation.holdout`); the cut-off is after the
-latest landed viewing, so lists are built from everything landed, as the nightly's are.
+latest landed viewing, so lists are built from everything landed, as the nightly's are,
+and the model scores each user as of their own latest viewing (baselines count all of it).
 """
 
 from __future__ import annotations
