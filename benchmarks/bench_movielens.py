@@ -65,6 +65,26 @@ def evaluations(warehouse: Path) -> list[dict[str, object]]:
     return list(table.values())
 
 
+def user_activity(warehouse: Path) -> dict[str, float]:
+    """How users rate: the median span between a user's first and last rating, and the
+    share of users with no rating in the last 30 days of the data."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        span, idle = con.execute(
+            """
+            with users as (
+                select user_id, min(interacted_at) as first_at, max(interacted_at) as last_at
+                from core.fct_interactions group by user_id
+            )
+            select
+                median(epoch(last_at) - epoch(first_at)) / 60,
+                avg(case when last_at < (select max(interacted_at) from core.fct_interactions)
+                    - interval 30 day then 1 else 0 end)
+            from users
+            """
+        ).fetchall()[0]
+    return {"median_rating_span_minutes": round(span, 1), "share_idle_last_30_days": round(idle, 4)}
+
+
 def served(warehouse: Path) -> tuple[int, int]:
     with duckdb.connect(str(warehouse), read_only=True) as con:
         users, rows = con.execute(
@@ -74,7 +94,11 @@ def served(warehouse: Path) -> tuple[int, int]:
 
 
 def render(
-    rows: list[dict[str, object]], users: int, recommendations: int, steps: list[StepResult]
+    rows: list[dict[str, object]],
+    users: int,
+    recommendations: int,
+    activity: dict[str, float],
+    steps: list[StepResult],
 ) -> str:
     cutoff = next(row["cutoff"] for row in rows if row["split"] == "time")
     lines = [
@@ -94,6 +118,10 @@ def render(
     lines += [
         "",
         f"Latest run: {users:,} users served, {recommendations:,} rows.",
+        "",
+        f"Users' ratings span {activity['median_rating_span_minutes']:.1f} minutes at the "
+        f"median; {activity['share_idle_last_30_days']:.1%} of users rated nothing in the "
+        "last 30 days.",
         "",
         "| step | wall (s) | peak RSS (MiB) |",
         "|---|---:|---:|",
@@ -131,11 +159,13 @@ def main() -> None:
             *evaluations(shuffled / "warehouse" / "movierec.duckdb"),
         ]
         users, recommendations = served(timed / "warehouse" / "movierec.duckdb")
-    report = render(rows, users, recommendations, steps)
+        activity = user_activity(timed / "warehouse" / "movierec.duckdb")
+    report = render(rows, users, recommendations, activity, steps)
     result = {
         "machine": machine(),
         "evaluations": rows,
         "users_served": users,
+        "user_activity": activity,
         "rows": recommendations,
         "steps": [
             {
