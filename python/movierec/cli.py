@@ -235,6 +235,12 @@ def _dbt_build(paths: Paths, selection: list[str]) -> None:
     run_dbt(paths, ["build", *selection])
 
 
+def _build_outputs(run: Run) -> None:
+    """Rebuild and test the models that read what the Python steps wrote."""
+    _dbt_build(run.staged, AFTER_SCORING)
+    run.step("dbt build (outputs)")
+
+
 @app.command()
 def build(
     select: Annotated[
@@ -319,8 +325,7 @@ def train(
     def body(run: Run) -> None:
         _train(run.staged, settings)
         run.step("train + export")
-        _dbt_build(run.staged, AFTER_SCORING)
-        run.step("dbt build (outputs)")
+        _build_outputs(run)
 
     _publishing(paths, "train", body)
 
@@ -355,8 +360,7 @@ def recommend_command(
     def body(run: Run) -> str:
         summary = _recommend(run.staged, settings)
         run.step("recommend")
-        _dbt_build(run.staged, AFTER_SCORING)
-        run.step("dbt build (outputs)")
+        _build_outputs(run)
         return summary.run_id
 
     _publishing(Paths.from_env(), "recommend", body)
@@ -408,8 +412,7 @@ def evaluate(
     def body(run: Run) -> None:
         _evaluate(run.staged, settings)
         run.step("evaluate")
-        _dbt_build(run.staged, AFTER_SCORING)
-        run.step("dbt build (outputs)")
+        _build_outputs(run)
 
     _publishing(paths, "evaluate", body)
 
@@ -516,8 +519,7 @@ def nightly(
         outcome["summary"] = summary
         run.step("recommend")
         _say("dbt build: recommendations and models")
-        _dbt_build(staged, AFTER_SCORING)
-        run.step("dbt build (outputs)")
+        _build_outputs(run)
         _report(staged)
         run.step("report")
         return summary.run_id

@@ -46,3 +46,15 @@ def query(paths: Paths, sql: str) -> pl.DataFrame:
     """Run SQL on the warehouse through a read-only connection, as an analyst would."""
     with duckdb.connect(str(paths.warehouse_path), read_only=True) as con:
         return query_frame(con, sql)
+
+
+def simulated_and_built(paths: Paths) -> subprocess.CompletedProcess[str]:
+    """Land the tests' small world (seed 11) and run `movierec nightly` on it."""
+    simulated = run_cli(
+        paths, "simulate", "--users", str(N_USERS), "--movies", str(N_MOVIES),
+        "--interactions", str(N_INTERACTIONS), "--seed", "11",
+    )  # fmt: skip
+    assert simulated.returncode == 0, simulated.stderr
+    nightly = run_cli(paths, "nightly")
+    assert nightly.returncode == 0, nightly.stdout + nightly.stderr
+    return nightly

@@ -36,6 +36,7 @@ from tests.integration.harness import (
     paths_for,
     query,
     run_cli,
+    simulated_and_built,
 )
 
 pytestmark = pytest.mark.integration
@@ -47,13 +48,7 @@ LATER_BATCH = "29990101T000000000000Z.parquet"  # sorts after every landed batch
 def installation(tmp_path_factory: pytest.TempPathFactory) -> tuple[Paths, float]:
     """A small world published twice (the second run retrains); and that run's wall time."""
     paths = paths_for(tmp_path_factory.mktemp("published"))
-    simulated = run_cli(
-        paths, "simulate", "--users", str(N_USERS), "--movies", str(N_MOVIES),
-        "--interactions", str(N_INTERACTIONS), "--seed", "11",
-    )  # fmt: skip
-    assert simulated.returncode == 0, simulated.stderr
-    first = run_cli(paths, "nightly")
-    assert first.returncode == 0, first.stdout + first.stderr
+    simulated_and_built(paths)
     started = time.perf_counter()
     second = run_cli(paths, "nightly", "--retrain")
     assert second.returncode == 0, second.stdout + second.stderr
