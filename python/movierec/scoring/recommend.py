@@ -39,7 +39,9 @@ class RecommendSettings:
     candidates_per_genre: int = 15
     probe_users_per_segment: int = 256
     # Bounds memory: users are scored in chunks of about this many (user, film) pairs.
-    pairs_per_chunk: int = 2_000_000
+    # With the co-occurrence features, 1.5M pairs at the seed's scale ran out of DuckDB's
+    # 2 GB (though not of 1 GB or 3 GB: the join plans change with the limit); 1M did not.
+    pairs_per_chunk: int = 1_000_000
     batch_rows: int = 262_144
     seed: int = 42
     # Score each user just after their own latest viewing (before `as_of`) rather than all
