@@ -39,6 +39,8 @@ from movierec.warehouse import query_frame
 Progress = Callable[[str], None]
 RECOMMENDERS = ("model", "random", "popularity", "segment_popularity", "cooccurrence")
 Split = Literal["time", "random"]
+# films kept per film by the co-occurrence baseline (item-kNN's k)
+COOCCURRENCE_NEIGHBOURS = 100
 
 
 @dataclass(frozen=True)
@@ -195,20 +197,31 @@ def _baseline_lists(
         con.register("random_draws", drawn.to_arrow())  # replaced by the next evaluation
         candidates = "select user_id, movie_id, preference from random_draws"
     elif name == "cooccurrence":
-        # item-item co-occurrence: films sharing the most viewers with the user's films,
-        # the most viewed films after them (a user without history gets popularity)
+        # item-item co-occurrence: films sharing the most viewers with the user's films
+        # (each film's COOCCURRENCE_NEIGHBOURS nearest, as item-kNN keeps them, so the cost
+        # grows with users x history, not users x catalogue), the most viewed films after
+        # them (a user without history gets popularity)
         candidates = f"""
             with past as (
                 select distinct user_id, movie_id from core.fct_interactions
                 where interacted_at < $cutoff
             ),
-            pairs as (
+            all_pairs as (
                 select one.movie_id, other.movie_id as other_movie_id,
                     count(*) as co_viewers
                 from past as one
                 inner join past as other
                     on one.user_id = other.user_id and one.movie_id != other.movie_id
                 group by one.movie_id, other.movie_id
+            ),
+            pairs as (
+                select movie_id, other_movie_id, co_viewers from (
+                    select *, row_number() over (
+                        partition by movie_id order by co_viewers desc, other_movie_id
+                    ) as nearness
+                    from all_pairs
+                )
+                where nearness <= {COOCCURRENCE_NEIGHBOURS}
             ),
             scores as (
                 select history.user_id, pairs.other_movie_id as movie_id,
