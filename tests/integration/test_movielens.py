@@ -6,10 +6,12 @@ import json
 import shutil
 from pathlib import Path
 
+import duckdb
 import polars as pl
 import pytest
 
 from movierec.config import Paths
+from movierec.scoring.requests import request_all_films
 from tests.integration.harness import REPO, paths_for, query, run_cli
 from tests.movielens_fixture import write_movielens
 
@@ -171,3 +173,37 @@ def test_random_split_judges_on_ratings_held_out_at_ingest(tmp_path: Path) -> No
         " where evaluation_kind = 'ranking'",
     )
     assert report["evaluation_detail"].to_list() == ["random"]
+
+
+def test_requests_at_each_users_latest_viewing_see_all_of_it(
+    movielens: Paths, tmp_path: Path
+) -> None:
+    """The random split's scoring moment: each user just after their own latest viewing,
+    so the features count every one of their viewings and no film they saw is scored."""
+    copy = tmp_path / "copy.duckdb"
+    shutil.copyfile(movielens.warehouse_path, copy)
+    with duckdb.connect(str(copy)) as con:
+        request_all_films(con, [1, 2], as_of=None, at_latest_viewing=True)
+        scored = con.sql(
+            """
+            with viewings as (
+                select user_id, max(interacted_at) as latest, count(*) as viewed,
+                    count(distinct movie_id) as films
+                from core.fct_interactions where user_id in (1, 2) group by user_id
+            )
+            select features.user_id, count(*) as pairs,
+                count(*) filter (
+                    where features.requested_at = viewings.latest + interval 1 microsecond
+                ) as at_latest,
+                min(features.user_prior_interactions) = max(viewings.viewed) as sees_all,
+                max(viewings.films) as films
+            from ml.ml_scoring_features as features
+            inner join viewings on features.user_id = viewings.user_id
+            group by features.user_id order by features.user_id
+            """
+        ).fetchall()
+    assert len(scored) == 2
+    for _, pairs, at_latest, sees_all, films in scored:
+        assert pairs == 40 - films
+        assert at_latest == pairs
+        assert sees_all
