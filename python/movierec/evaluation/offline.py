@@ -325,6 +325,8 @@ def _truth(
         """,
         {"cutoff": cutoff},
     )
+    if held_out is not None:
+        con.unregister("held_out_rows")
     films = query_frame(
         con,
         """
