@@ -1,1 +1,21 @@
-"""Judging recommendation lists on held-out viewings, against baselines."""
+"""Floor 4: judging recommendation lists on held-out viewings, against baselines."""
+
+from movierec.evaluation.holdout import hold_out_per_user
+from movierec.evaluation.metrics import catalogue_metrics, gini, ranking_metrics
+from movierec.evaluation.offline import (
+    RECOMMENDERS,
+    Evaluation,
+    evaluate_recommenders,
+    summary_table,
+)
+
+__all__ = [
+    "RECOMMENDERS",
+    "Evaluation",
+    "catalogue_metrics",
+    "evaluate_recommenders",
+    "gini",
+    "hold_out_per_user",
+    "ranking_metrics",
+    "summary_table",
+]

@@ -11,6 +11,8 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
+from movierec.errors import SettingsError
+
 
 def hold_out_per_user(
     interactions: pa.Table, per_user: int, seed: int
@@ -20,7 +22,7 @@ def hold_out_per_user(
     The draw depends only on the rows' content and `seed`, not on their order.
     """
     if per_user < 1:
-        raise ValueError(f"per_user must be at least 1, got {per_user}")
+        raise SettingsError(f"per_user must be at least 1, got {per_user}")
     ordered = pl.from_arrow(interactions)
     assert isinstance(ordered, pl.DataFrame)
     ordered = ordered.sort("interaction_id")

@@ -21,36 +21,33 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Literal
 
 import duckdb
 import numpy as np
 import polars as pl
 
+from movierec.errors import SettingsError
 from movierec.evaluation.metrics import catalogue_metrics, ranking_metrics
-from movierec.features import FeatureContract
-from movierec.registry import ModelRecord
-from movierec.scoring.recommend import RecommendSettings, rank_users
-from movierec.training.export import OnnxScorer, to_onnx
-from movierec.training.forest import ForestParams, fit_forest
-from movierec.training.sampling import TrainingMode, training_rows
-from movierec.warehouse import query_frame
+from movierec.model import ModelRecord, OnnxScorer, fit_forest, to_onnx
+from movierec.scoring import rank_users
+from movierec.settings import (
+    EvaluateSettings,
+    ForestParams,
+    RecommendSettings,
+    Split,
+    TrainingMode,
+)
+from movierec.training import training_rows
+from movierec.warehouse import FeatureContract, query_frame, sql_file
 
 Progress = Callable[[str], None]
 RECOMMENDERS = ("model", "random", "popularity", "segment_popularity", "cooccurrence")
-Split = Literal["time", "random"]
 # films kept per film by the co-occurrence baseline (item-kNN's k)
 COOCCURRENCE_NEIGHBOURS = 100
 
 
-@dataclass(frozen=True)
-class EvaluateSettings:
-    holdout_days: int = 30
-    ks: tuple[int, ...] = (5, 10, 20)
-    # Above this many users, a seeded sample of them is evaluated.
-    max_users: int = 20_000
-    seed: int = 42
-    split: Split = "time"
+def _sql(name: str) -> str:
+    return sql_file("movierec.evaluation", name)
 
 
 @dataclass(frozen=True)
@@ -77,7 +74,7 @@ def evaluate_recommenders(
     """
     started = time.perf_counter()
     if (settings.split == "random") != (held_out is not None):
-        raise ValueError("the random split, and only it, is judged on held-out interactions")
+        raise SettingsError("the random split, and only it, is judged on held-out interactions")
     (latest,) = con.execute("select max(interacted_at) from core.fct_interactions").fetchall()[0]
     if held_out is None:
         cutoff: datetime = latest - timedelta(days=settings.holdout_days)
@@ -86,14 +83,7 @@ def evaluate_recommenders(
         cutoff = latest + timedelta(microseconds=1)
         progress(f"random split: lists from all {cutoff:%Y-%m-%d} landed, judged on held-out")
     k_max = max(settings.ks)
-    con.execute(
-        """
-        create or replace temp table evaluation_users as
-        select user_id, segment from core.dim_users
-        order by hash(user_id, $seed) limit $max_users
-        """,
-        {"seed": settings.seed, "max_users": settings.max_users},
-    )
+    con.execute(_sql("evaluation_users"), {"seed": settings.seed, "max_users": settings.max_users})
 
     # in the random split each user is scored as of their own latest landed viewing: the
     # held-out ratings lie inside the user's active period, often months before the cut-off
@@ -164,8 +154,10 @@ def _model_lists(
     )
     scorer = OnnxScorer(to_onnx(forest, len(model.features)))
     users = [int(r[0]) for r in con.execute("select user_id from evaluation_users").fetchall()]
-    rank_users(con, scorer, model.features, settings, cutoff, progress, user_ids=users)
-    return query_frame(con, "select user_id, rank, movie_id from run_top_n")
+    ranking = rank_users(con, scorer, model.features, settings, cutoff, progress, user_ids=users)
+    lists = pl.from_arrow(ranking.top_n.select(["user_id", "rank", "movie_id"]))
+    assert isinstance(lists, pl.DataFrame)
+    return lists
 
 
 def _baseline_lists(
@@ -194,107 +186,25 @@ def _baseline_lists(
                 "preference": np.tile(np.arange(draws.shape[1]), draws.shape[0]),
             }
         ).unique(subset=["user_id", "movie_id"], keep="first")
-        con.register("random_draws", drawn.to_arrow())  # replaced by the next evaluation
-        candidates = "select user_id, movie_id, preference from random_draws"
-    elif name == "cooccurrence":
-        # item-item co-occurrence: films sharing the most viewers with the user's films
-        # (each film's COOCCURRENCE_NEIGHBOURS nearest, as item-kNN keeps them, so the cost
-        # grows with users x history, not users x catalogue), the most viewed films after
-        # them (a user without history gets popularity)
-        candidates = f"""
-            with past as (
-                select distinct user_id, movie_id from core.fct_interactions
-                where interacted_at < $cutoff
-            ),
-            all_pairs as (
-                select one.movie_id, other.movie_id as other_movie_id,
-                    count(*) as co_viewers
-                from past as one
-                inner join past as other
-                    on one.user_id = other.user_id and one.movie_id != other.movie_id
-                group by one.movie_id, other.movie_id
-            ),
-            pairs as (
-                select movie_id, other_movie_id, co_viewers from (
-                    select *, row_number() over (
-                        partition by movie_id order by co_viewers desc, other_movie_id
-                    ) as nearness
-                    from all_pairs
-                )
-                where nearness <= {COOCCURRENCE_NEIGHBOURS}
-            ),
-            scores as (
-                select history.user_id, pairs.other_movie_id as movie_id,
-                    sum(pairs.co_viewers) as score
-                from past as history
-                inner join evaluation_users as users on history.user_id = users.user_id
-                inner join pairs on history.movie_id = pairs.movie_id
-                group by history.user_id, pairs.other_movie_id
-            ),
-            popular as (
-                select movie_id, row_number() over (order by count(*) desc, movie_id) as place
-                from past group by movie_id
-            ),
-            filled as (
-                select user_id, movie_id, score from scores
-                union all
-                select users.user_id, popular.movie_id, 0 as score
-                from evaluation_users as users
-                inner join popular on popular.place <= {int(depth)}
-            )
-            select filled.user_id, filled.movie_id,
-                row_number() over (
-                    partition by filled.user_id
-                    order by max(filled.score) desc, min(coalesce(popular.place, 1e9)),
-                        filled.movie_id
-                ) as preference
-            from filled
-            left join popular on filled.movie_id = popular.movie_id
-            group by filled.user_id, filled.movie_id
-        """
-    else:
-        by_segment = name == "segment_popularity"
-        group = "viewers.segment" if by_segment else "'all'"
-        candidates = f"""
-            with views as (
-                select {group} as segment, past.movie_id, count(*) as views
-                from core.fct_interactions as past
-                inner join core.dim_users as viewers on past.user_id = viewers.user_id
-                where past.interacted_at < $cutoff
-                group by {"viewers.segment, " if by_segment else ""}past.movie_id
-            ),
-            popularity as (
-                select segment, movie_id,
-                    row_number() over (
-                        partition by segment order by views desc, movie_id
-                    ) as preference
-                from views
-            )
-            select users.user_id, popularity.movie_id, popularity.preference
-            from evaluation_users as users
-            inner join popularity
-                on {"users.segment" if by_segment else "'all'"} = popularity.segment
-                and popularity.preference <= {int(depth)}
-        """
-    return query_frame(
-        con,
-        f"""
-        select user_id, rank, movie_id from (
-            select candidates.user_id, candidates.movie_id,
-                row_number() over (
-                    partition by candidates.user_id order by candidates.preference
-                ) as rank
-            from ({candidates}) as candidates
-            where not exists (
-                select 1 from core.fct_interactions as seen
-                where seen.user_id = candidates.user_id and seen.movie_id = candidates.movie_id
-                    and seen.interacted_at < $cutoff
-            )
+        con.register("random_draws", drawn.to_arrow())
+        con.execute(
+            "create or replace temp table baseline_candidates as "
+            "select user_id, movie_id, preference from random_draws"
         )
-        where rank <= {int(k_max)}
-        """,
-        {"cutoff": cutoff},
-    )
+        con.unregister("random_draws")
+    elif name == "cooccurrence":
+        con.execute(
+            _sql("cooccurrence_candidates"),
+            {"cutoff": cutoff, "depth": depth, "neighbours": COOCCURRENCE_NEIGHBOURS},
+        )
+    else:
+        con.execute(
+            _sql("popularity_candidates"),
+            {"cutoff": cutoff, "depth": depth, "by_segment": name == "segment_popularity"},
+        )
+    lists = query_frame(con, _sql("baseline_lists"), {"cutoff": cutoff, "k": k_max})
+    con.execute("drop table baseline_candidates")
+    return lists
 
 
 def _truth(
@@ -306,39 +216,24 @@ def _truth(
     """Films viewed (or only those liked) after the cut-off, or held out, and not viewed
     before it; the catalogue with its main genre and past views; every user's segment."""
     if held_out is None:
-        later = "core.fct_interactions"
+        con.execute(
+            "create or replace temp table later_viewings as "
+            "select user_id, movie_id, is_liked, interacted_at from core.fct_interactions "
+            "where interacted_at >= $cutoff",
+            {"cutoff": cutoff},
+        )
     else:
         con.register("held_out_rows", held_out.select("user_id", "movie_id", "is_liked"))
-        later = "(select *, $cutoff as interacted_at from held_out_rows)"
-    relevant = query_frame(
-        con,
-        f"""
-        select distinct later.user_id, later.movie_id
-        from {later} as later
-        inner join evaluation_users as users on later.user_id = users.user_id
-        where later.interacted_at >= $cutoff {"and later.is_liked" if liked_only else ""}
-            and not exists (
-                select 1 from core.fct_interactions as seen
-                where seen.user_id = later.user_id and seen.movie_id = later.movie_id
-                    and seen.interacted_at < $cutoff
-            )
-        """,
-        {"cutoff": cutoff},
-    )
-    if held_out is not None:
+        con.execute(
+            "create or replace temp table later_viewings as "
+            "select user_id, movie_id, is_liked, cast($cutoff as timestamp) as interacted_at "
+            "from held_out_rows",
+            {"cutoff": cutoff},
+        )
         con.unregister("held_out_rows")
-    films = query_frame(
-        con,
-        """
-        select movies.movie_id, movies.primary_genre as genre,
-            count(past.movie_id) as prior_views
-        from core.dim_movies as movies
-        left join core.fct_interactions as past
-            on movies.movie_id = past.movie_id and past.interacted_at < $cutoff
-        group by all
-        """,
-        {"cutoff": cutoff},
-    )
+    relevant = query_frame(con, _sql("relevant"), {"cutoff": cutoff, "liked_only": liked_only})
+    con.execute("drop table later_viewings")
+    films = query_frame(con, _sql("catalogue"), {"cutoff": cutoff})
     segments = query_frame(con, "select user_id, segment from evaluation_users")
     return relevant, films, segments
 

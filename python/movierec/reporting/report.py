@@ -10,6 +10,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from movierec.errors import NoDataError
 from movierec.reporting.svg import bar_chart, line_chart
 from movierec.warehouse import query_frame
 
@@ -58,7 +59,7 @@ def build_report(con: duckdb.DuckDBPyConnection) -> str:
     impact = query_frame(con, "select * from kpi.rpt_business_impact")
     runs = query_frame(con, "select * from kpi.rpt_recommendation_runs order by generated_at")
     if ctr.height == 0 or runs.height == 0:
-        raise RuntimeError("no recommendation run in the warehouse: run `movierec nightly`")
+        raise NoDataError("no recommendation run in the warehouse: run `movierec nightly`")
     latest = runs.row(-1, named=True)
     c = ctr.row(0, named=True)
     b = impact.row(0, named=True)

@@ -1,1 +1,21 @@
-"""Scoring users against unseen films and keeping the top N."""
+"""Floor 3: scoring. Rank every user's unseen films with the registered ONNX model and keep
+the top N. Never imports `training`."""
+
+from movierec.scoring.ranking import TOP_N_SCHEMA, Ranking, exhaustive_top_n, rank_users
+from movierec.scoring.recommend import (
+    RunSummary,
+    exhaustive_match_share,
+    new_recommendation_run_id,
+    recommend,
+)
+
+__all__ = [
+    "TOP_N_SCHEMA",
+    "Ranking",
+    "RunSummary",
+    "exhaustive_match_share",
+    "exhaustive_top_n",
+    "new_recommendation_run_id",
+    "rank_users",
+    "recommend",
+]

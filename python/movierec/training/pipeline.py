@@ -1,11 +1,11 @@
-"""`movierec train`: evaluate, refit, export, check agreement, register."""
+"""Training a model: evaluate on held-out rows, refit, export, check agreement, register."""
 
 from __future__ import annotations
 
 import hashlib
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,45 +14,35 @@ import numpy as np
 import numpy.typing as npt
 from sklearn.ensemble import RandomForestClassifier
 
-from movierec.features import FeatureContract, FeatureSet
-from movierec.registry import ModelRecord, insert_model, new_model_id, write_model_files
-from movierec.scoring.recommend import feature_batches
-from movierec.scoring.requests import probe_users, request_all_films
-from movierec.training.export import (
+from movierec.errors import AgreementError
+from movierec.model import (
     INPUT_NAME,
     OUTPUT_NAME,
     Agreement,
-    AgreementError,
+    Metrics,
+    ModelRecord,
     OnnxScorer,
     check_agreement,
-    to_onnx,
-)
-from movierec.training.forest import (
-    ForestParams,
-    Metrics,
     evaluate,
     fit_forest,
+    insert_model,
+    new_model_id,
     random_split,
     time_split,
+    to_onnx,
+    write_model_files,
 )
-from movierec.training.sampling import TrainingMode, TrainingRows, training_rows
+from movierec.settings import TrainSettings
+from movierec.training.sampling import TrainingRows, training_rows
+from movierec.warehouse import (
+    FeatureContract,
+    feature_batches,
+    probe_users,
+    request_all_films,
+)
 
 Progress = Callable[[str], None]
 ONNX_IO = {"input": INPUT_NAME, "output": OUTPUT_NAME, "dtype": "float32", "positive_class": 1}
-
-
-@dataclass(frozen=True)
-class TrainSettings:
-    """What to train and how to judge it."""
-
-    forest: ForestParams = field(default_factory=ForestParams)
-    feature_set: FeatureSet = "all"
-    mode: TrainingMode = field(default_factory=TrainingMode)
-    test_fraction: float = 0.2
-    compare_random_split: bool = True
-    # Users whose full unseen catalogue the agreement check scores with both models.
-    agreement_users: int = 30
-    agreement_top_n: int = 10
 
 
 @dataclass(frozen=True)

@@ -11,54 +11,23 @@ ml_sampled_features, the same SQL as the positives', as of the positive's moment
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 import duckdb
 import numpy as np
 import pyarrow as pa
 
-from movierec.features import FeatureContract, feature_matrix, float32_select
+from movierec.errors import NoDataError
+from movierec.settings import TrainingMode
+from movierec.warehouse import FeatureContract, feature_matrix, float32_select
 
-Mode = Literal["explicit", "implicit"]
-NegativeSampling = Literal["uniform", "popularity"]
 # films drawn per wanted negative, before the user's own films and repeats drop out; rows
 # still short after a round draw again, up to MAX_ROUNDS (a user who has seen nearly the
 # whole catalogue may end with fewer)
 OVERSAMPLING = 3
 MAX_ROUNDS = 5
-
-
-@dataclass(frozen=True)
-class TrainingMode:
-    """How training rows are labelled (see the module's docstring)."""
-
-    mode: Mode = "explicit"
-    negatives_per_positive: int = 4
-    negative_sampling: NegativeSampling = "uniform"
-    sampling_seed: int = 7
-
-    def __post_init__(self) -> None:
-        if self.mode not in ("explicit", "implicit"):
-            raise ValueError(f"mode must be 'explicit' or 'implicit', got {self.mode!r}")
-        if self.negative_sampling not in ("uniform", "popularity"):
-            raise ValueError(
-                f"negative_sampling must be 'uniform' or 'popularity', got "
-                f"{self.negative_sampling!r}"
-            )
-        if self.negatives_per_positive < 1:
-            raise ValueError(
-                f"negatives_per_positive must be at least 1, got {self.negatives_per_positive}"
-            )
-
-    def as_dict(self) -> dict[str, Any]:
-        """What the registry records: only the mode when explicit (sampling is moot)."""
-        return asdict(self) if self.mode == "implicit" else {"mode": "explicit"}
-
-    @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> TrainingMode:
-        return cls(**values)
 
 
 @dataclass(frozen=True)
@@ -94,7 +63,7 @@ def viewing_rows(
         params={"until": until} if until is not None else {},
     ).to_arrow_table()
     if table.num_rows == 0:
-        raise RuntimeError("no training rows in ml.ml_training_features: land viewings first")
+        raise NoDataError("no training rows in ml.ml_training_features: land viewings first")
     return TrainingRows(
         features=feature_matrix(table, columns),
         labels=table.column(contract.label).to_numpy(zero_copy_only=False).astype(np.int8),

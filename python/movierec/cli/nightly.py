@@ -1,0 +1,84 @@
+"""`movierec nightly`: the whole batch, published all or nothing."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from movierec import flows
+from movierec.cli._common import (
+    KeepVersions,
+    MaxRowRatio,
+    MinRowRatio,
+    OnBadRows,
+    TrainingModeOption,
+    publish_settings,
+    reported,
+    say,
+    settings,
+)
+from movierec.settings import (
+    AuditSettings,
+    NightlySettings,
+    PublishSettings,
+    RecommendSettings,
+)
+
+app = typer.Typer()
+
+
+@app.command()
+def nightly(
+    retrain: Annotated[
+        bool, typer.Option(help="Train a new model even if one is fresh.")
+    ] = NightlySettings.retrain,
+    max_model_age_days: Annotated[
+        float, typer.Option(help="Retrain when the latest model is older than this.")
+    ] = NightlySettings.max_model_age_days,
+    top_n: Annotated[int, typer.Option(help="Films kept per user.")] = RecommendSettings.top_n,
+    evaluate_new_model: Annotated[
+        bool, typer.Option(help="Run `evaluate` after training a new model.")
+    ] = NightlySettings.evaluate_new_model,
+    on_bad_rows: OnBadRows = PublishSettings.on_bad_rows,
+    keep_versions: KeepVersions = PublishSettings.keep_versions,
+    min_row_ratio: MinRowRatio = AuditSettings.min_row_ratio,
+    max_row_ratio: MaxRowRatio = AuditSettings.max_row_ratio,
+    training_mode: TrainingModeOption = None,
+) -> None:
+    """The nightly batch, built in a fresh file and published only if every test and the
+    audit pass: check landed files -> dbt build -> train when due (and evaluate) ->
+    recommend -> dbt build -> report -> audit -> publish."""
+    loaded = settings(training_mode=training_mode)
+    paths = loaded.paths
+    publishing = publish_settings(on_bad_rows, keep_versions, min_row_ratio, max_row_ratio)
+    with reported(paths):
+        policy = NightlySettings(
+            max_model_age_days=max_model_age_days,
+            evaluate_new_model=evaluate_new_model,
+            retrain=retrain,
+        )
+        scoring = RecommendSettings(top_n=top_n)
+        result = flows.nightly(
+            paths, policy, loaded.train_settings(), scoring, publishing, progress=say
+        )
+    record, summary = result.record, result.summary
+    say(f"published {record.run_id} -> {paths.warehouse_path}")
+    typer.echo(f"\nnightly summary ({record.run_id})")
+    for step in record.steps:
+        typer.echo(f"  {step['step']:<22} {step['seconds']:7.1f} s")
+    typer.echo(f"  {'total':<22} {record.seconds or 0:7.1f} s")
+    typer.echo(f"  model       {summary.model_id}" + (" (new)" if result.trained else ""))
+    if result.trained is not None:
+        for split, m in result.trained.metrics.items():
+            typer.echo(
+                f"  {split:<6} split  AUC {m.auc:.3f}  precision {m.precision:.3f}  "
+                f"recall {m.recall:.3f}  F1 {m.f1:.3f}"
+            )
+    typer.echo(
+        f"  run         {summary.run_id}: {summary.users:,} users, "
+        f"{summary.recommendations:,} rows, {summary.pairs_scored:,} pairs scored"
+    )
+    typer.echo(f"  rows        {record.row_counts}")
+    typer.echo(f"  warehouse   {paths.warehouse_path}")
+    typer.echo(f"  report      {paths.report_path}")

@@ -1,0 +1,30 @@
+"""`movierec rollback` and `runs`: published versions and the run log."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from movierec import flows
+from movierec.cli._common import reported, say, settings
+from movierec.publishing import describe
+
+app = typer.Typer()
+
+
+@app.command()
+def rollback() -> None:
+    """Publish the previous retained version again; the current one is dropped."""
+    paths = settings().paths
+    with reported():
+        dropped, restored = flows.roll_back(paths, say)
+    say(f"published {restored} again (dropped {dropped}) -> {paths.warehouse_path}")
+
+
+@app.command()
+def runs(
+    last: Annotated[int, typer.Option(help="How many of the latest runs to list.")] = 20,
+) -> None:
+    """The run log: every run that tried to publish, with its outcome."""
+    typer.echo(describe(flows.latest_runs(settings().paths, last)))

@@ -1,0 +1,35 @@
+"""Floor 5: what each command does, as plain functions of typed settings (no Typer).
+The nightly and its retraining policy, the single steps, landing, and operations."""
+
+from movierec.flows.land import (
+    Landing,
+    forget_users,
+    ingest_movielens,
+    simulate,
+    validate,
+)
+from movierec.flows.nightly import NightlyResult, nightly, training_due
+from movierec.flows.ops import latest_runs, roll_back
+from movierec.flows.publish import AUDITED_TABLES, Run, carried_tables, warehouse_run
+from movierec.flows.steps import build, evaluate, recommend_step, train
+
+__all__ = [
+    "AUDITED_TABLES",
+    "Landing",
+    "NightlyResult",
+    "Run",
+    "build",
+    "carried_tables",
+    "evaluate",
+    "forget_users",
+    "ingest_movielens",
+    "latest_runs",
+    "nightly",
+    "recommend_step",
+    "roll_back",
+    "simulate",
+    "train",
+    "training_due",
+    "validate",
+    "warehouse_run",
+]

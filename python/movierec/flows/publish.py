@@ -1,0 +1,183 @@
+"""Every command that writes the warehouse runs through `warehouse_run`: the generic
+write-audit-publish transaction, with what this product adds around it. Landed files are
+checked (bad rows fail the run or go to quarantine), pending erasures are applied, the ML
+history is carried into fresh builds, and the audit knows the product's tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import duckdb
+
+from movierec.errors import RawContractError, RunFailedError
+from movierec.land import (
+    LandedCheck,
+    check_landed,
+    complete_erasures,
+    erasure_log,
+    log_entries,
+    parse_contract,
+    pending_erasures,
+)
+from movierec.publishing import RunRecord, Transaction, ops_tables, transaction, utc_now
+from movierec.settings import BadRows, Paths, PublishSettings
+from movierec.warehouse import OutputTable, create_tables, output_tables
+
+Progress = Callable[[str], None]
+
+# Tables the audit counts, with the key columns that must never be NULL.
+AUDITED_TABLES: dict[str, tuple[str, ...]] = {
+    "core.dim_users": ("user_id",),
+    "core.dim_movies": ("movie_id",),
+    "core.fct_interactions": ("interaction_id", "user_id", "movie_id"),
+    "ml.ml_training_features": ("user_id", "movie_id"),
+    "ml.ml_recommendations_latest": ("run_id", "user_id", "movie_id"),
+}
+# Where each table that names the latest recommendation run reads it.
+LATEST_RUN_SQL: dict[str, str] = {
+    "ml_outputs.recommendation_runs": "select max_by(run_id, generated_at) "
+    "from ml_outputs.recommendation_runs",
+    "ml.ml_recommendations_latest": "select min(run_id) from ml.ml_recommendations_latest",
+    "ml.ml_recommendations": "select max_by(run_id, generated_at) from ml.ml_recommendations",
+    "kpi.rpt_recommendation_runs": "select max_by(run_id, generated_at) "
+    "from kpi.rpt_recommendation_runs",
+}
+
+
+@dataclass
+class Run:
+    """What a run's body gets: its transaction, and what the checks before it found."""
+
+    transaction: Transaction
+    forgotten: frozenset[int]
+    landed: LandedCheck
+
+    @property
+    def build(self) -> Paths:
+        """The installation pointed at the warehouse this run builds."""
+        return self.transaction.build
+
+    def step(self, name: str) -> None:
+        self.transaction.step(name)
+
+
+# The run's body: builds into `run.build`; returns the recommendation run it wrote, if any.
+Body = Callable[[Run], str | None]
+
+
+def carried_tables(paths: Paths) -> tuple[OutputTable, ...]:
+    """History a fresh warehouse copies from the published one: what Python appended."""
+    return output_tables(paths.ml_outputs_sources_yml.read_text(), "ml_outputs")
+
+
+def latest_run_failures(con: duckdb.DuckDBPyConnection, expected_run: str | None) -> list[str]:
+    """Every table that names the latest recommendation run must name the same one: the
+    one this run wrote, when it wrote one."""
+    seen = {table: con.execute(sql).fetchall()[0][0] for table, sql in LATEST_RUN_SQL.items()}
+    failures = []
+    (runs_in_latest,) = con.execute(
+        "select count(distinct run_id) from ml.ml_recommendations_latest"
+    ).fetchall()[0]
+    if runs_in_latest > 1:
+        failures.append(f"ml.ml_recommendations_latest mixes {runs_in_latest} runs")
+    if len(set(seen.values())) > 1:
+        failures.append(f"the latest recommendation run differs across tables: {seen}")
+    if expected_run is not None and seen["ml_outputs.recommendation_runs"] != expected_run:
+        failures.append(
+            f"this run wrote recommendation run {expected_run} but the latest is "
+            f"{seen['ml_outputs.recommendation_runs']}"
+        )
+    return failures
+
+
+def _check_landed(paths: Paths, on_bad_rows: BadRows) -> LandedCheck:
+    contract = parse_contract(paths.sources_yml.read_text())
+    check = check_landed(paths.raw_dir, contract, utc_now())
+    fatal = check.file_problems + (check.row_problems if on_bad_rows == "fail" else ())
+    if fatal:
+        raise RawContractError(fatal)
+    return check
+
+
+def _write_quarantine(paths: Paths, build: Paths, check: LandedCheck, quarantine: bool) -> None:
+    with duckdb.connect(str(build.warehouse_path)) as con:
+        create_tables(con, tuple(ops_tables(paths).values()))
+        con.execute("delete from ops.quarantined_rows")
+        if quarantine and check.bad_rows.num_rows:
+            con.register("bad_rows", check.bad_rows)
+            con.execute(
+                "insert into ops.quarantined_rows by name "
+                "select *, ? as quarantined_at from bad_rows",
+                [utc_now()],
+            )
+            con.unregister("bad_rows")
+
+
+def _write_erasure_log(
+    con: duckdb.DuckDBPyConnection, paths: Paths, entries: list[dict[str, object]]
+) -> None:
+    table = ops_tables(paths)["erasure_log"]
+    create_tables(con, (table,))
+    con.execute("delete from ops.erasure_log")
+    names = table.column_names
+    for entry in entries:
+        con.execute(
+            f"insert into ops.erasure_log ({', '.join(names)}) values "
+            f"({', '.join('?' for _ in names)})",
+            [entry[n] for n in names],
+        )
+
+
+def warehouse_run(
+    paths: Paths,
+    command: str,
+    body: Body,
+    settings: PublishSettings,
+    *,
+    fresh: bool,
+    progress: Progress,
+) -> RunRecord:
+    """Run `body` on a build and publish it if every check passes.
+
+    `fresh`: start from a new file carrying only the Python steps' history (the nightly);
+    otherwise from a byte copy of the published file (a single step on top of it).
+    Raises a MovierecError (busy, bad input, failed dbt test, audit...) or the body's error
+    otherwise; nothing is published then.
+    """
+    with transaction(paths, command, progress) as txn:
+        pending = pending_erasures(paths)
+        if pending and not fresh:
+            raise RunFailedError(
+                f"{len(pending)} erasure request(s) are pending; only `movierec nightly` "
+                "(which writes a fresh warehouse) may publish until they are applied"
+            )
+        landed = _check_landed(paths, settings.on_bad_rows)
+        if landed.bad_rows.num_rows and settings.on_bad_rows == "quarantine":
+            for problem in landed.row_problems:
+                progress(f"quarantined: {problem}")
+        forgotten = frozenset(u for r in pending for u in r.user_ids)
+        if fresh:
+            build = txn.start_fresh(carried_tables(paths), forgotten)
+        else:
+            build = txn.start_copy(carried_tables(paths))
+        _write_quarantine(paths, build, landed, settings.on_bad_rows == "quarantine")
+        txn.step("check + stage")
+        expected_run = body(Run(txn, forgotten, landed))
+        txn.audit(
+            AUDITED_TABLES,
+            settings.audit,
+            [lambda con: latest_run_failures(con, expected_run)],
+        )
+        txn.step("audit")
+        entries = log_entries(pending, utc_now(), txn.record.run_id)
+        txn.publish(
+            settings.keep_versions,
+            purge_older=bool(pending),
+            before=lambda con: _write_erasure_log(con, paths, [*erasure_log(paths), *entries]),
+        )
+        complete_erasures(paths, entries)
+        if pending:
+            progress(f"erasure of {len(forgotten)} users applied; older versions deleted")
+    return txn.record

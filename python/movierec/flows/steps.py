@@ -1,0 +1,160 @@
+"""What `build`, `train`, `recommend` and `evaluate` do: each one step of the nightly,
+run on its own on top of the published warehouse and published through `warehouse_run`.
+
+The `*_into` functions do a step's work on a build (the nightly chains them); the others
+wrap one step in a run of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import polars as pl
+
+from movierec.errors import NoDataError
+from movierec.evaluation import Evaluation, evaluate_recommenders, summary_table
+from movierec.flows.publish import Run, warehouse_run
+from movierec.model import load_scorer, registered_model
+from movierec.publishing import RunRecord
+from movierec.reporting import write_report
+from movierec.scoring import RunSummary, recommend
+from movierec.settings import (
+    EvaluateSettings,
+    Paths,
+    PublishSettings,
+    RecommendSettings,
+    TrainSettings,
+)
+from movierec.training import TrainResult, train_model
+from movierec.warehouse import (
+    AFTER_PYTHON,
+    FeatureContract,
+    connect,
+    parse_feature_contract,
+    run_dbt,
+)
+
+Progress = Callable[[str], None]
+
+
+def feature_contract(paths: Paths) -> FeatureContract:
+    return parse_feature_contract(paths.ml_features_yml.read_text())
+
+
+def build_outputs(run: Run) -> None:
+    """Rebuild and test the models that read what the Python steps wrote."""
+    run_dbt(run.build, ["build", *AFTER_PYTHON])
+    run.step("dbt build (outputs)")
+
+
+def train_into(paths: Paths, settings: TrainSettings, progress: Progress) -> TrainResult:
+    """Train, export, check and register a model in the warehouse at `paths`."""
+    with connect(paths) as con:
+        result = train_model(con, feature_contract(paths), paths.models_dir, settings, progress)
+    record = result.record
+    progress(f"registered {record.model_id} in {result.seconds:.1f} s -> {record.onnx_path}")
+    return result
+
+
+def recommend_into(paths: Paths, settings: RecommendSettings, progress: Progress) -> RunSummary:
+    """Score every user with the registered model and append the run."""
+    with connect(paths) as con:
+        record = registered_model(con)
+        summary = recommend(
+            con, load_scorer(record), record.model_id, record.features, settings, progress
+        )
+    progress(
+        f"run {summary.run_id}: {summary.recommendations:,} recommendations for "
+        f"{summary.users:,} users, {summary.pairs_scored:,} pairs scored in "
+        f"{summary.seconds:.1f} s ({summary.pairs_per_second:,.0f} pairs/s)"
+    )
+    return summary
+
+
+def describe_evaluation(evaluation: Evaluation, k: int = 10) -> str:
+    """The headline table of an evaluation, as an operator reads it."""
+    with pl.Config(
+        tbl_hide_dataframe_shape=True, float_precision=4, tbl_cols=-1, tbl_width_chars=200
+    ):
+        return (
+            f"{evaluation.evaluation_id}: top-{k} over all users, {evaluation.split} split, "
+            f"cut-off {evaluation.cutoff}\n{summary_table(evaluation.metrics, k=k)}"
+        )
+
+
+def _held_out(paths: Paths, settings: EvaluateSettings) -> pl.DataFrame | None:
+    """The random split's held-out interactions (None for the time split)."""
+    if settings.split != "random":
+        return None
+    if not paths.holdout_path.is_file():
+        raise NoDataError(
+            f"{paths.holdout_path}: no held-out interactions for the random split; land the "
+            "data with `movierec ingest movielens PATH --holdout-per-user 10`"
+        )
+    return pl.read_parquet(paths.holdout_path)
+
+
+def evaluate_into(paths: Paths, settings: EvaluateSettings, progress: Progress) -> Evaluation:
+    """Judge the registered model's configuration and the baselines; store the metrics."""
+    held_out = _held_out(paths, settings)
+    with connect(paths) as con:
+        evaluation = evaluate_recommenders(
+            con, feature_contract(paths), registered_model(con), settings, held_out, progress
+        )
+    progress(describe_evaluation(evaluation))
+    return evaluation
+
+
+def report_into(paths: Paths, progress: Progress) -> None:
+    """Write the morning report of the warehouse at `paths` beside it."""
+    target = write_report(paths.warehouse_path, paths.report_path)
+    progress(f"report -> {target}")
+
+
+def build(
+    paths: Paths, select: str | None, settings: PublishSettings, progress: Progress
+) -> RunRecord:
+    """Check the landed files, `dbt build` a copy of the warehouse, publish it."""
+
+    def body(run: Run) -> None:
+        run_dbt(run.build, ["build", *(["--select", select] if select else [])])
+        run.step("dbt build")
+
+    return warehouse_run(paths, "build", body, settings, fresh=False, progress=progress)
+
+
+def train(paths: Paths, settings: TrainSettings, progress: Progress) -> RunRecord:
+    """Train a model on the published warehouse's features, register it, publish."""
+
+    def body(run: Run) -> None:
+        train_into(run.build, settings, progress)
+        run.step("train + export")
+        build_outputs(run)
+
+    return warehouse_run(paths, "train", body, PublishSettings(), fresh=False, progress=progress)
+
+
+def recommend_step(paths: Paths, settings: RecommendSettings, progress: Progress) -> RunRecord:
+    """Append a recommendation run by the latest model; publish."""
+
+    def body(run: Run) -> str:
+        summary = recommend_into(run.build, settings, progress)
+        run.step("recommend")
+        build_outputs(run)
+        return summary.run_id
+
+    return warehouse_run(
+        paths, "recommend", body, PublishSettings(), fresh=False, progress=progress
+    )
+
+
+def evaluate(paths: Paths, settings: EvaluateSettings, progress: Progress) -> RunRecord:
+    """Evaluate the model and the baselines on held-out viewings; publish the metrics."""
+    _held_out(paths, settings)  # refuse before taking the lock
+
+    def body(run: Run) -> None:
+        evaluate_into(run.build, settings, progress)
+        run.step("evaluate")
+        build_outputs(run)
+
+    return warehouse_run(paths, "evaluate", body, PublishSettings(), fresh=False, progress=progress)

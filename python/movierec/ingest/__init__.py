@@ -1,1 +1,0 @@
-"""Readers of public datasets, shaped for the raw contract."""

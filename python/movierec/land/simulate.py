@@ -1,0 +1,194 @@
+"""The data-generating process of SPEC.md ("The simulated world"), vectorised with numpy.
+
+This is the ground truth the warehouse observes: the simulator knows each user's segment and
+preferred genres; the warehouse only sees what lands in Parquet.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+
+from movierec.settings import SimulationSettings
+
+GENRES: tuple[str, ...] = (
+    "Action",
+    "Animation",
+    "Comedy",
+    "Drama",
+    "Horror",
+    "Romance",
+    "Sci-Fi",
+    "Thriller",
+    "Documentary",
+)
+SEGMENTS: tuple[str, ...] = ("young", "adult", "senior")
+SEGMENT_GENRES: dict[str, tuple[str, str, str]] = {
+    "young": ("Action", "Animation", "Sci-Fi"),
+    "adult": ("Drama", "Comedy", "Thriller"),
+    "senior": ("Drama", "Romance", "Documentary"),
+}
+# Upper age bounds (exclusive) of the first two segments; everyone else is senior.
+SEGMENT_AGE_BOUNDS: tuple[float, float] = (25.0, 45.0)
+SERIOUS_GENRES: frozenset[str] = frozenset({"Drama", "Documentary"})
+INTERACTION_WINDOW_DAYS = 365
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+StrArray = npt.NDArray[np.str_]
+
+
+@dataclass(frozen=True)
+class World:
+    """The three landed tables of one simulated world, as Arrow."""
+
+    users: pa.Table
+    movies: pa.Table
+    interactions: pa.Table
+
+    def as_dict(self) -> dict[str, pa.Table]:
+        return {"users": self.users, "movies": self.movies, "interactions": self.interactions}
+
+
+def segment_of_age(age: FloatArray) -> StrArray:
+    """young below 25, adult below 45, senior from 45."""
+    young_below, adult_below = SEGMENT_AGE_BOUNDS
+    return np.where(age < young_below, "young", np.where(age < adult_below, "adult", "senior"))
+
+
+def like_probability(
+    *,
+    is_preferred_genre: BoolArray,
+    is_young: BoolArray,
+    is_senior: BoolArray,
+    film_age_years: IntArray,
+    mean_rating: FloatArray,
+) -> FloatArray:
+    """p(like) of SPEC.md, clipped to [0, 1]."""
+    p = (
+        0.3
+        + 0.4 * is_preferred_genre
+        + 0.2 * (is_young & (film_age_years < 10))
+        + 0.2 * (is_senior & (film_age_years > 20))
+        + 0.3 * (mean_rating > 4)
+        - 0.3 * (mean_rating < 2.5)
+    )
+    clipped: FloatArray = np.clip(p, 0.0, 1.0)
+    return clipped
+
+
+def simulate_world(settings: SimulationSettings) -> World:
+    """Draw users, films and viewings from one seeded generator."""
+    rng = np.random.default_rng(settings.seed)
+    users, preferred = _simulate_users(rng, settings.n_users)
+    movies, genre = _simulate_movies(rng, settings.n_movies)
+    interactions = _simulate_interactions(rng, settings, users, preferred, movies, genre)
+    return World(users=users, movies=movies, interactions=interactions)
+
+
+def _simulate_users(rng: np.random.Generator, n: int) -> tuple[pa.Table, StrArray]:
+    age = np.clip(rng.normal(35.0, 12.0, n), 16.0, 80.0)
+    segment = segment_of_age(age)
+    choice = rng.integers(0, 3, size=(n, 2))
+    preferred = np.empty((n, 2), dtype=object)
+    for name, genres in SEGMENT_GENRES.items():
+        rows = segment == name
+        preferred[rows] = np.array(genres, dtype=object)[choice[rows]]
+    preferred = preferred.astype(str)
+    users = pa.table(
+        {
+            "user_id": pa.array(np.arange(1, n + 1, dtype=np.int64)),
+            "age": pa.array(age),
+            "preferred_genres": _list_array(preferred),
+            "subscription_months": pa.array(rng.exponential(12.0, n)),
+            "sessions_per_week": pa.array((rng.poisson(4.0, n) + 1).astype(np.int32)),
+        }
+    )
+    return users, preferred
+
+
+def _list_array(values: StrArray) -> pa.ListArray:
+    """An Arrow list<string> column from a 2-D array, one row per list."""
+    rows, width = values.shape
+    offsets = pa.array(np.arange(0, rows * width + 1, width, dtype=np.int32))
+    return pa.ListArray.from_arrays(offsets, pa.array(values.ravel()))
+
+
+def _simulate_movies(rng: np.random.Generator, n: int) -> tuple[pa.Table, StrArray]:
+    genre = np.array(GENRES)[rng.integers(0, len(GENRES), n)]
+    year = rng.integers(1990, 2024, n)
+    duration = np.clip(rng.normal(105.0, 20.0, n), 60.0, 180.0)
+    base = 3.5 + 0.3 * (year > 2015) + 0.4 * np.isin(genre, sorted(SERIOUS_GENRES))
+    rating = np.clip(base + rng.normal(0.0, 0.8, n), 1.0, 5.0)
+    votes = rng.poisson(500.0, n) + 50
+    ids = np.arange(1, n + 1, dtype=np.int64)
+    titles = np.char.add("Film_", np.char.zfill(ids.astype(str), max(4, len(str(n)))))
+    movies = pa.table(
+        {
+            "movie_id": pa.array(ids),
+            "title": pa.array(titles),
+            "genres": _list_array(genre[:, None]),
+            "release_year": pa.array(year.astype(np.int32)),
+            "duration_minutes": pa.array(duration),
+            "mean_rating": pa.array(rating),
+            "vote_count": pa.array(votes.astype(np.int64)),
+        }
+    )
+    return movies, genre
+
+
+def _simulate_interactions(
+    rng: np.random.Generator,
+    settings: SimulationSettings,
+    users: pa.Table,
+    preferred: StrArray,
+    movies: pa.Table,
+    movie_genre: StrArray,
+) -> pa.Table:
+    n = settings.n_interactions
+    u = rng.integers(0, settings.n_users, n)
+    m = rng.integers(0, settings.n_movies, n)
+    window_seconds = INTERACTION_WINDOW_DAYS * 86_400
+    seconds_before = rng.integers(1, window_seconds + 1, n)
+    as_of = datetime.combine(settings.as_of, time())
+    timestamps = np.datetime64(as_of, "s") - seconds_before.astype("timedelta64[s]")
+
+    # Compare small integer codes, not 15M strings: index users and films once.
+    genre_code = {g: i for i, g in enumerate(GENRES)}
+    movie_code = np.array([genre_code[g] for g in movie_genre.tolist()], dtype=np.int8)
+    preferred_code = np.vectorize(genre_code.__getitem__, otypes=[np.int8])(preferred)
+    segment = segment_of_age(users.column("age").to_numpy())
+    film_age = settings.as_of.year - movies.column("release_year").to_numpy().astype(np.int64)
+    genre = movie_code[m]
+    p = like_probability(
+        is_preferred_genre=(preferred_code[u, 0] == genre) | (preferred_code[u, 1] == genre),
+        is_young=(segment == "young")[u],
+        is_senior=(segment == "senior")[u],
+        film_age_years=film_age[m],
+        mean_rating=movies.column("mean_rating").to_numpy()[m],
+    )
+    liked = rng.random(n) < p
+    watch = np.where(liked, rng.uniform(0.1, 1.0, n), rng.uniform(0.05, 0.4, n))
+    rating = np.where(liked, rng.integers(1, 6, n), rng.integers(1, 4, n))
+    return pa.table(
+        {
+            "interaction_id": pa.array(np.arange(1, n + 1, dtype=np.int64)),
+            "user_id": pa.array(u.astype(np.int64) + 1),
+            "movie_id": pa.array(m.astype(np.int64) + 1),
+            "interacted_at": pa.array(timestamps.astype("datetime64[us]")),
+            "is_liked": pa.array(liked),
+            "watch_fraction": pa.array(watch),
+            "rating": pa.array(rating.astype(np.int32)),
+        }
+    )
+
+
+def interaction_window(settings: SimulationSettings) -> tuple[datetime, datetime]:
+    """[start, end) of the viewing timestamps the simulator draws."""
+    end = datetime.combine(settings.as_of, time())
+    return end - timedelta(days=INTERACTION_WINDOW_DAYS), end

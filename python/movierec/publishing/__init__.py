@@ -1,0 +1,49 @@
+"""Floor 3: write-audit-publish, generic. A lock, build folders, an audit, an atomic swap,
+retained versions, rollback, and the run log. It names no table of the product: callers
+pass the tables to audit and their own checks."""
+
+from movierec.publishing.audit import Check, audit, row_counts
+from movierec.publishing.files import fsync, write_text_atomically
+from movierec.publishing.lock import exclusive
+from movierec.publishing.runlog import (
+    RunRecord,
+    describe,
+    new_run_id,
+    ops_tables,
+    read_run_records,
+    utc_now,
+    write_run_log,
+    write_run_record,
+)
+from movierec.publishing.transaction import Transaction, transaction
+from movierec.publishing.versions import (
+    clean_up,
+    publish,
+    published_version,
+    rollback,
+    version_dirs,
+)
+
+__all__ = [
+    "Check",
+    "RunRecord",
+    "Transaction",
+    "audit",
+    "clean_up",
+    "describe",
+    "exclusive",
+    "fsync",
+    "new_run_id",
+    "ops_tables",
+    "publish",
+    "published_version",
+    "read_run_records",
+    "rollback",
+    "row_counts",
+    "transaction",
+    "utc_now",
+    "version_dirs",
+    "write_run_log",
+    "write_run_record",
+    "write_text_atomically",
+]

@@ -1,0 +1,214 @@
+"""Rank films for users: score requests with the ONNX model and keep each user's top N.
+
+Two stages keep the nightly fast: a probe of a few users per segment scores the whole
+catalogue and shortlists, per (segment, genre), the films the forest ranks highest; then
+every user is scored exactly, by the exported model, on their segment's shortlist. The
+benchmark measures what the shortlist loses against exhaustive scoring. Features always
+come from the ml_scoring_features view, streamed as Arrow batches.
+
+The temp tables `scores`, `shortlist` and `chunk_users` live and die inside this module;
+what leaves it is Arrow.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import duckdb
+import pyarrow as pa
+
+from movierec.errors import NoDataError
+from movierec.model import OnnxScorer
+from movierec.settings import RecommendSettings
+from movierec.warehouse import (
+    feature_batches,
+    probe_users,
+    request_all_films,
+    request_pairs,
+    sql_file,
+)
+
+Progress = Callable[[str], None]
+TOP_N_SCHEMA = pa.schema(
+    [
+        ("user_id", pa.int64()),
+        ("rank", pa.int32()),
+        ("movie_id", pa.int64()),
+        ("score", pa.float32()),
+    ]
+)
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """Every ranked user's top N (user_id, rank, movie_id, score) and what it cost."""
+
+    top_n: pa.Table
+    pairs_scored: int
+    features_as_of: datetime
+    seconds: float
+    stage_seconds: dict[str, float]
+
+
+def _reset_scores(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(
+        "create or replace temp table scores "
+        "(user_id bigint, movie_id bigint, requested_at timestamp, score float)"
+    )
+
+
+def _score_requests(
+    con: duckdb.DuckDBPyConnection, scorer: OnnxScorer, features: Sequence[str], batch_rows: int
+) -> tuple[int, datetime | None]:
+    """Score the current requests into temp table `scores`; returns rows and their moment."""
+    reader = con.cursor()  # stream on a second connection while inserting on this one
+    rows, as_of = 0, None
+    try:
+        for keys, matrix in feature_batches(reader, features, batch_rows):
+            batch = pa.record_batch(
+                [*keys.columns, pa.array(scorer.positive_probability(matrix))],
+                names=["user_id", "movie_id", "requested_at", "score"],
+            )
+            con.register("scored_batch", batch)
+            con.execute("insert into scores select * from scored_batch")
+            con.unregister("scored_batch")
+            rows += batch.num_rows
+            if as_of is None and batch.num_rows:
+                as_of = batch.column(2)[0].as_py()
+    finally:
+        reader.close()
+    return rows, as_of
+
+
+def _top_n(con: duckdb.DuckDBPyConnection, top_n: int) -> pa.Table:
+    """Each user's `top_n` best films in `scores` (ties: the lower movie_id)."""
+    query = con.sql(sql_file("movierec.scoring", "top_n"), params={"top_n": top_n})
+    return query.to_arrow_table().cast(TOP_N_SCHEMA)
+
+
+def _score_all_films(
+    con: duckdb.DuckDBPyConnection,
+    scorer: OnnxScorer,
+    features: Sequence[str],
+    user_ids: Sequence[int],
+    settings: RecommendSettings,
+    as_of: datetime | None = None,
+) -> int:
+    """Score every unseen film for `user_ids` into a fresh `scores`, a chunk of users at a
+    time so that memory stays bounded by `pairs_per_chunk`."""
+    _reset_scores(con)
+    (films,) = con.execute("select count(*) from core.dim_movies").fetchall()[0]
+    step = max(1, settings.pairs_per_chunk // max(1, int(films)))
+    rows = 0
+    for start in range(0, len(user_ids), step):
+        request_all_films(con, user_ids[start : start + step], as_of, settings.at_latest_viewing)
+        rows += _score_requests(con, scorer, features, settings.batch_rows)[0]
+    return rows
+
+
+def exhaustive_top_n(
+    con: duckdb.DuckDBPyConnection,
+    scorer: OnnxScorer,
+    features: Sequence[str],
+    user_ids: Sequence[int],
+    settings: RecommendSettings,
+) -> pa.Table:
+    """The top N of `user_ids` from scoring every unseen film (no shortlist)."""
+    _score_all_films(con, scorer, features, user_ids, settings)
+    return _top_n(con, settings.top_n)
+
+
+def _shortlist_films(
+    con: duckdb.DuckDBPyConnection,
+    scorer: OnnxScorer,
+    features: Sequence[str],
+    settings: RecommendSettings,
+    as_of: datetime | None,
+) -> int:
+    """Temp table `shortlist` (segment, movie_id) from the probe users' scores."""
+    probes = probe_users(con, settings.probe_users_per_segment, settings.seed)
+    _score_all_films(con, scorer, features, probes, settings, as_of)
+    con.execute(
+        sql_file("movierec.scoring", "shortlist"),
+        {"candidates_per_genre": settings.candidates_per_genre},
+    )
+    (count,) = con.execute("select count(*) from shortlist").fetchall()[0]
+    return int(count)
+
+
+def _user_chunks(
+    con: duckdb.DuckDBPyConnection, user_ids: Sequence[int] | None, size: int
+) -> list[list[int]]:
+    if user_ids is None:
+        rows = con.execute("select user_id from core.dim_users order by user_id").fetchall()
+        user_ids = [int(row[0]) for row in rows]
+    ids = list(user_ids)
+    return [ids[i : i + size] for i in range(0, len(ids), size)]
+
+
+def rank_users(
+    con: duckdb.DuckDBPyConnection,
+    scorer: OnnxScorer,
+    features: Sequence[str],
+    settings: RecommendSettings,
+    as_of: datetime | None = None,
+    progress: Progress = lambda _: None,
+    user_ids: Sequence[int] | None = None,
+) -> Ranking:
+    """The top N films unseen at `as_of` (None: the default scoring moment) of every user,
+    or of `user_ids`."""
+    started = time.perf_counter()
+    stages: dict[str, float] = {}
+    if settings.candidates_per_genre:
+        shortlisted = _shortlist_films(con, scorer, features, settings, as_of)
+        stages["shortlist"] = time.perf_counter() - started
+        (films_per_user,) = con.execute(
+            "select max(films) from (select count(*) as films from shortlist group by segment)"
+        ).fetchall()[0]
+        progress(f"shortlisted {shortlisted:,} (segment, film) pairs")
+    else:
+        (films_per_user,) = con.execute("select count(*) from core.dim_movies").fetchall()[0]
+
+    pairs, moment, parts = 0, None, []
+    step = max(1, settings.pairs_per_chunk // max(1, int(films_per_user)))
+    chunks = _user_chunks(con, user_ids, step)
+    for number, chunk in enumerate(chunks, start=1):
+        chunk_started = time.perf_counter()
+        if settings.candidates_per_genre:
+            con.execute(
+                "create or replace temp table chunk_users as "
+                "select unnest($ids::bigint[]) as user_id",
+                {"ids": chunk},
+            )
+            request_pairs(
+                con,
+                sql_file("movierec.scoring", "candidate_pairs"),
+                {"top_n": settings.top_n},
+                as_of,
+                settings.at_latest_viewing,
+            )
+        else:
+            request_all_films(con, chunk, as_of, settings.at_latest_viewing)
+        _reset_scores(con)
+        rows, chunk_moment = _score_requests(con, scorer, features, settings.batch_rows)
+        parts.append(_top_n(con, settings.top_n))
+        pairs += rows
+        moment = moment or chunk_moment
+        progress(
+            f"chunk {number}/{len(chunks)}: {len(chunk):,} users, {rows:,} pairs scored "
+            f"in {time.perf_counter() - chunk_started:.1f} s"
+        )
+    stages["score"] = time.perf_counter() - started - stages.get("shortlist", 0.0)
+    con.execute("drop table if exists scores")
+    if moment is None:
+        raise NoDataError("nothing to score: the warehouse has no users or no films")
+    return Ranking(
+        top_n=pa.concat_tables(parts) if parts else TOP_N_SCHEMA.empty_table(),
+        pairs_scored=pairs,
+        features_as_of=moment,
+        seconds=time.perf_counter() - started,
+        stage_seconds={k: round(v, 2) for k, v in stages.items()},
+    )

@@ -1,0 +1,132 @@
+"""The one settings root: the only reader of `movierec.toml` (or `MOVIEREC_CONFIG`) and of
+every `MOVIEREC_*` environment variable.
+
+    MOVIEREC_PROJECT_DIR          the checkout (dbt_project/, profiles.yml, movierec.toml)
+    MOVIEREC_DATA_DIR             landed files, models, erasure requests (default: data/)
+    MOVIEREC_DUCKDB_PATH          the published warehouse (default: data/warehouse/movierec.duckdb)
+    MOVIEREC_DUCKDB_MEMORY_LIMIT  DuckDB's memory cap for movierec's connections (default 2GB)
+    MOVIEREC_CONFIG               the settings file (default: movierec.toml in the project)
+
+`load()` reads them once and returns typed settings; nothing below this package looks at the
+environment or the config file.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from movierec.errors import SettingsError
+from movierec.settings.paths import ENTITIES, Paths
+from movierec.settings.steps import (
+    AuditSettings,
+    BadRows,
+    EvaluateSettings,
+    FeatureSet,
+    ForestParams,
+    Mode,
+    MovieLensSettings,
+    NegativeSampling,
+    NightlySettings,
+    PublishSettings,
+    RecommendSettings,
+    SimulationSettings,
+    Split,
+    TrainingMode,
+    TrainSettings,
+)
+
+__all__ = [
+    "ENTITIES",
+    "AuditSettings",
+    "BadRows",
+    "EvaluateSettings",
+    "FeatureSet",
+    "ForestParams",
+    "Mode",
+    "MovieLensSettings",
+    "NegativeSampling",
+    "NightlySettings",
+    "Paths",
+    "PublishSettings",
+    "RecommendSettings",
+    "Settings",
+    "SimulationSettings",
+    "Split",
+    "TrainSettings",
+    "TrainingMode",
+    "load",
+]
+
+# The repository root when the package is installed from a checkout (editable install):
+# python/movierec/settings/__init__.py -> parents[3].
+CHECKOUT_ROOT = Path(__file__).resolve().parents[3]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the environment and the config file say, typed."""
+
+    paths: Paths
+    config_path: Path
+    training: TrainingMode = field(default_factory=TrainingMode)
+    forest: ForestParams = field(default_factory=ForestParams)
+
+    def train_settings(self, **overrides: Any) -> TrainSettings:
+        """The config's [training] and [forest] as training settings, with `overrides`."""
+        return TrainSettings(forest=self.forest, mode=self.training, **overrides)
+
+
+def _table(config: Mapping[str, Any], name: str, config_path: Path) -> dict[str, Any]:
+    table = config.get(name, {})
+    if not isinstance(table, dict):
+        raise SettingsError(f"{config_path}: [{name}] must be a table")
+    return dict(table)
+
+
+def load(
+    environ: Mapping[str, str] | None = None,
+    *,
+    training_mode: str | None = None,
+    forest: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Read the environment and the config file; `training_mode` and `forest` (options of
+    one run) override the config's [training] mode and [forest] parameters."""
+    env = os.environ if environ is None else environ
+    project_dir = Path(env.get("MOVIEREC_PROJECT_DIR", CHECKOUT_ROOT)).resolve()
+    data_dir = Path(env.get("MOVIEREC_DATA_DIR", project_dir / "data")).resolve()
+    warehouse = env.get("MOVIEREC_DUCKDB_PATH")
+    paths = Paths(
+        project_dir=project_dir,
+        data_dir=data_dir,
+        warehouse_path=(
+            Path(warehouse).resolve() if warehouse else data_dir / "warehouse" / "movierec.duckdb"
+        ),
+        memory_limit=env.get("MOVIEREC_DUCKDB_MEMORY_LIMIT", Paths.memory_limit),
+    )
+    configured = env.get("MOVIEREC_CONFIG")
+    config_path = Path(configured).resolve() if configured else project_dir / "movierec.toml"
+    config: dict[str, Any] = {}
+    if config_path.exists():
+        try:
+            with config_path.open("rb") as handle:
+                config = tomllib.load(handle)
+        except tomllib.TOMLDecodeError as exc:
+            raise SettingsError(f"{config_path}: not valid TOML: {exc}") from exc
+    training = _table(config, "training", config_path)
+    if training_mode is not None:
+        training["mode"] = training_mode
+    forest_values = {**_table(config, "forest", config_path), **(forest or {})}
+    try:
+        mode = TrainingMode(**training)
+    except (TypeError, SettingsError) as exc:
+        raise SettingsError(f"{config_path} [training]: {exc}") from exc
+    try:
+        params = ForestParams(**forest_values)
+    except TypeError as exc:
+        raise SettingsError(f"{config_path} [forest]: {exc}") from exc
+    return Settings(paths=paths, config_path=config_path, training=mode, forest=params)

@@ -1,0 +1,219 @@
+"""What each step of the batch takes: one frozen dataclass per step, each default once.
+
+The config file's tables ([training], [forest]) fill `TrainingMode` and `ForestParams`;
+the CLI's options take their defaults from these classes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from typing import Any, Literal
+
+from movierec.errors import SettingsError
+
+FeatureSet = Literal["all", "seed"]
+Mode = Literal["explicit", "implicit"]
+NegativeSampling = Literal["uniform", "popularity"]
+Split = Literal["time", "random"]
+BadRows = Literal["fail", "quarantine"]
+
+
+def _one_of(name: str, value: object, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        options = " or ".join(repr(a) for a in allowed)
+        raise SettingsError(f"{name} must be {options}, got {value!r}")
+
+
+@dataclass(frozen=True)
+class SimulationSettings:
+    """Knobs of the simulated world; defaults reproduce the seed notebook's scale."""
+
+    n_users: int = 10_000
+    n_movies: int = 2_000
+    n_interactions: int = 150_000
+    as_of: date = date(2024, 12, 31)
+    seed: int = 42
+
+    def __post_init__(self) -> None:
+        for name in ("n_users", "n_movies", "n_interactions"):
+            if getattr(self, name) < 1:
+                raise SettingsError(f"{name} must be at least 1, got {getattr(self, name)}")
+
+
+@dataclass(frozen=True)
+class MovieLensSettings:
+    """How MovieLens ratings land: which count as liked, which are held out."""
+
+    liked_min_rating: int = 4
+    # ratings held out per user for `evaluate --split random`; 0 lands them all
+    holdout_per_user: int = 0
+    holdout_seed: int = 7
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.liked_min_rating <= 5:
+            raise SettingsError(f"liked_min_rating must be in 1..5, got {self.liked_min_rating}")
+        if self.holdout_per_user < 0:
+            raise SettingsError(f"holdout_per_user must be >= 0, got {self.holdout_per_user}")
+
+
+@dataclass(frozen=True)
+class ForestParams:
+    """RandomForestClassifier parameters (config [forest]); defaults chosen by validation
+    on the simulator (benchmarks/bench_model.py, docs/model.md)."""
+
+    n_estimators: int = 30
+    max_depth: int | None = 8
+    min_samples_split: int = 20
+    min_samples_leaf: int = 1
+    max_features: Literal["sqrt", "log2"] | float = "sqrt"
+    class_weight: Literal["balanced", "balanced_subsample"] | None = "balanced"
+    random_state: int = 42
+    n_jobs: int = 2
+
+    @classmethod
+    def seed_forest(cls) -> ForestParams:
+        """The seed notebook's forest: 200 trees, depth 15."""
+        return cls(n_estimators=200, max_depth=15)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class TrainingMode:
+    """How training rows are labelled (config [training]; see `movierec.training`).
+
+    explicit: every viewing is a row, labelled liked or not. implicit: every viewing is a
+    positive, set against `negatives_per_positive` sampled unviewed films.
+    """
+
+    mode: Mode = "explicit"
+    negatives_per_positive: int = 4
+    negative_sampling: NegativeSampling = "uniform"
+    sampling_seed: int = 7
+
+    def __post_init__(self) -> None:
+        _one_of("mode", self.mode, ("explicit", "implicit"))
+        _one_of("negative_sampling", self.negative_sampling, ("uniform", "popularity"))
+        if self.negatives_per_positive < 1:
+            raise SettingsError(
+                f"negatives_per_positive must be at least 1, got {self.negatives_per_positive}"
+            )
+
+    def as_dict(self) -> dict[str, Any]:
+        """What the registry records: only the mode when explicit (sampling is moot)."""
+        return asdict(self) if self.mode == "implicit" else {"mode": "explicit"}
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> TrainingMode:
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """What to train and how to judge it."""
+
+    forest: ForestParams = field(default_factory=ForestParams)
+    feature_set: FeatureSet = "all"
+    mode: TrainingMode = field(default_factory=TrainingMode)
+    test_fraction: float = 0.2
+    compare_random_split: bool = True
+    # Users whose full unseen catalogue the agreement check scores with both models.
+    agreement_users: int = 30
+    agreement_top_n: int = 10
+
+    def __post_init__(self) -> None:
+        _one_of("feature_set", self.feature_set, ("all", "seed"))
+        if not 0 < self.test_fraction < 1:
+            raise SettingsError(f"test_fraction must be in (0, 1), got {self.test_fraction}")
+
+
+@dataclass(frozen=True)
+class RecommendSettings:
+    """How many films to keep per user and how to pick the ones to score."""
+
+    top_n: int = 10
+    # Each probe user's best films per genre that join their segment's shortlist;
+    # 0 scores every unseen film (exhaustive). Defaults measured by bench_nightly.py.
+    candidates_per_genre: int = 15
+    probe_users_per_segment: int = 256
+    # Bounds memory: users are scored in chunks of about this many (user, film) pairs.
+    # With the co-occurrence features, 1.5M pairs at the seed's scale ran out of DuckDB's
+    # 2 GB (though not of 1 GB or 3 GB: the join plans change with the limit); 1M did not.
+    pairs_per_chunk: int = 1_000_000
+    batch_rows: int = 262_144
+    seed: int = 42
+    # Score each user just after their own latest viewing (before `as_of`) rather than all
+    # at one moment: the random split's setting, whose held-out ratings lie inside each
+    # user's own active period.
+    at_latest_viewing: bool = False
+
+    def __post_init__(self) -> None:
+        if self.top_n < 1:
+            raise SettingsError(f"top_n must be at least 1, got {self.top_n}")
+        if self.candidates_per_genre < 0:
+            raise SettingsError("candidates_per_genre must be >= 0 (0 = exhaustive)")
+
+    @property
+    def strategy(self) -> str:
+        if self.candidates_per_genre == 0:
+            return "exhaustive"
+        return (
+            f"probe_top_k:{self.candidates_per_genre}"
+            f"/probes_per_segment:{self.probe_users_per_segment}"
+        )
+
+
+@dataclass(frozen=True)
+class EvaluateSettings:
+    """Which split judges the recommenders, at which depths, on how many users."""
+
+    holdout_days: int = 30
+    ks: tuple[int, ...] = (5, 10, 20)
+    # Above this many users, a seeded sample of them is evaluated.
+    max_users: int = 20_000
+    seed: int = 42
+    split: Split = "time"
+
+    def __post_init__(self) -> None:
+        _one_of("split", self.split, ("time", "random"))
+
+
+@dataclass(frozen=True)
+class AuditSettings:
+    """Bounds a built warehouse must meet before it replaces the published one."""
+
+    # rows of each audited table / rows in the published warehouse, when both exist
+    min_row_ratio: float = 0.5
+    max_row_ratio: float = 2.0
+
+    def __post_init__(self) -> None:
+        if not 0 < self.min_row_ratio <= 1 <= self.max_row_ratio:
+            raise SettingsError(
+                "row bounds need 0 < min_row_ratio <= 1 <= max_row_ratio, got "
+                f"{self.min_row_ratio} and {self.max_row_ratio}"
+            )
+
+
+@dataclass(frozen=True)
+class PublishSettings:
+    """How a run checks its input and what it keeps."""
+
+    audit: AuditSettings = field(default_factory=AuditSettings)
+    keep_versions: int = 3
+    on_bad_rows: BadRows = "fail"
+
+    def __post_init__(self) -> None:
+        _one_of("on_bad_rows", self.on_bad_rows, ("fail", "quarantine"))
+        if self.keep_versions < 1:
+            raise SettingsError(f"keep_versions must be at least 1, got {self.keep_versions}")
+
+
+@dataclass(frozen=True)
+class NightlySettings:
+    """The nightly's policy: when to retrain, whether to evaluate a new model."""
+
+    max_model_age_days: float = 7.0
+    evaluate_new_model: bool = True
+    retrain: bool = False

@@ -1,0 +1,36 @@
+"""Floor 2: the warehouse as movierec's Python sees it. Running dbt, opening DuckDB, the
+tables Python writes, the feature contract and the feature reader, scoring requests."""
+
+from movierec.warehouse.connection import connect, query_frame, sql_file
+from movierec.warehouse.dbt import AFTER_PYTHON, BEFORE_PYTHON, DbtResult, dbt_command, run_dbt
+from movierec.warehouse.features import (
+    FeatureContract,
+    feature_batches,
+    feature_matrix,
+    float32_select,
+    parse_feature_contract,
+)
+from movierec.warehouse.requests import probe_users, request_all_films, request_pairs
+from movierec.warehouse.tables import OutputTable, create_tables, output_tables
+
+__all__ = [
+    "AFTER_PYTHON",
+    "BEFORE_PYTHON",
+    "DbtResult",
+    "FeatureContract",
+    "OutputTable",
+    "connect",
+    "create_tables",
+    "dbt_command",
+    "feature_batches",
+    "feature_matrix",
+    "float32_select",
+    "output_tables",
+    "parse_feature_contract",
+    "probe_users",
+    "query_frame",
+    "request_all_films",
+    "request_pairs",
+    "run_dbt",
+    "sql_file",
+]

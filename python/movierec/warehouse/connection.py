@@ -1,0 +1,35 @@
+"""Connections to the warehouse and the SQL files shipped in the package."""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+
+import duckdb
+import polars as pl
+
+from movierec.errors import NoDataError
+from movierec.settings import Paths
+
+
+def connect(paths: Paths, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse; close it before dbt runs (DuckDB admits one writing process)."""
+    if not paths.warehouse_path.exists():
+        raise NoDataError(f"no warehouse at {paths.warehouse_path}: run `movierec build` first")
+    config: dict[str, str | bool | int | float | list[str]] = {"memory_limit": paths.memory_limit}
+    return duckdb.connect(str(paths.warehouse_path), read_only=read_only, config=config)
+
+
+def query_frame(
+    con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, object] | None = None
+) -> pl.DataFrame:
+    """The result of `sql` as a polars frame, through Arrow."""
+    frame = pl.from_arrow(con.sql(sql, params=params or {}).to_arrow_table())
+    assert isinstance(frame, pl.DataFrame)
+    return frame
+
+
+@cache
+def sql_file(package: str, name: str) -> str:
+    """The text of `name`.sql in the `sql/` folder of `package` (linted by sqlfluff)."""
+    return resources.files(package).joinpath("sql", f"{name}.sql").read_text()
