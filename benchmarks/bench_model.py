@@ -23,11 +23,10 @@ import numpy as np
 from sklearn.ensemble import RandomForestClassifier
 
 from benchmarks.measure import RESULTS, data_env, machine, run_step, simulate_args
-from movierec.config import Paths
-from movierec.features import FeatureSet, parse_feature_contract
-from movierec.training.export import OnnxScorer, to_onnx
-from movierec.training.forest import ForestParams, evaluate, random_split, time_split
-from movierec.training.sampling import TrainingMode, training_rows
+from movierec.model import OnnxScorer, evaluate, random_split, time_split, to_onnx
+from movierec.settings import FeatureSet, ForestParams, TrainingMode, load
+from movierec.training import training_rows
+from movierec.warehouse import parse_feature_contract
 
 FORESTS: tuple[tuple[int, int], ...] = (
     (200, 15), (100, 12), (50, 10), (30, 10), (20, 10), (50, 8), (30, 8), (20, 8),
@@ -58,7 +57,7 @@ def onnx_speed(forest: RandomForestClassifier, features: np.ndarray) -> float:
 
 
 def bench(warehouse: Path) -> list[Row]:
-    contract = parse_feature_contract(Paths.from_env().ml_features_yml.read_text())
+    contract = parse_feature_contract(load().paths.ml_features_yml.read_text())
     rows: list[Row] = []
     with duckdb.connect(str(warehouse), read_only=True) as con:
         feature_sets: tuple[FeatureSet, ...] = ("seed", "all")

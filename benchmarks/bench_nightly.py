@@ -23,11 +23,10 @@ from pathlib import Path
 import duckdb
 
 from benchmarks.measure import RESULTS, data_env, machine, run_step, simulate_args
-from movierec.config import Paths
-from movierec.registry import latest_model
-from movierec.scoring.recommend import RecommendSettings, exhaustive_match_share
-from movierec.scoring.requests import probe_users
-from movierec.training.export import OnnxScorer
+from movierec.model import OnnxScorer, latest_model
+from movierec.scoring import exhaustive_match_share
+from movierec.settings import Paths, RecommendSettings, load
+from movierec.warehouse import probe_users
 
 _SUMMARY_LINE = re.compile(r"^  (\S.*?)\s{2,}(\d+\.\d) s$")
 _PAIRS = re.compile(r"([\d,]+) pairs scored in ([\d.]+) s \(([\d,]+) pairs/s\)")
@@ -44,7 +43,7 @@ def stage_times(nightly_stdout: str) -> dict[str, float]:
 
 def match_share(data: Path, sample_users: int) -> tuple[float, int]:
     """Share of sampled non-probe users whose latest top-10 equals exhaustive scoring's."""
-    paths = Paths.from_env()
+    paths = load().paths
     paths = Paths(paths.project_dir, data, data / "warehouse" / "movierec.duckdb")
     settings = RecommendSettings()
     with duckdb.connect(str(paths.warehouse_path)) as con:

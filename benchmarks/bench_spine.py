@@ -27,8 +27,8 @@ from benchmarks.measure import (
     run_step,
     simulate_args,
 )
-from movierec.config import SimulationSettings
-from movierec.simulate import simulate_world
+from movierec.land import simulate_world
+from movierec.settings import SimulationSettings
 
 
 def bench_scale(scale: str) -> tuple[list[StepResult], dict[str, int]]:

@@ -6,9 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from movierec.config import Paths, SimulationSettings
-from movierec.contract import TableSpec, parse_contract
-from movierec.simulate import World, simulate_world
+from movierec.land import TableSpec, World, parse_contract, simulate_world
+from movierec.settings import Paths, SimulationSettings
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from movierec.ingest.movielens import GENRES
+from movierec.land.movielens import GENRES
 
 OCCUPATIONS = ("student", "engineer", "writer", "artist", "other")
 START = datetime(1997, 9, 20)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from movierec.config import Paths
+from movierec.settings import Paths
 from tests.integration.harness import paths_for, simulated_and_built
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from movierec.config import Paths
+from movierec.settings import Paths
 from movierec.warehouse import query_frame
 
 REPO = Path(__file__).resolve().parents[2]

@@ -6,7 +6,7 @@ import duckdb
 import pytest
 import sqlalchemy as sa
 
-from movierec.config import Paths
+from movierec.settings import Paths
 
 pytestmark = pytest.mark.integration
 

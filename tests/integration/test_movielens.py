@@ -10,8 +10,8 @@ import duckdb
 import polars as pl
 import pytest
 
-from movierec.config import Paths
-from movierec.scoring.requests import request_all_films
+from movierec.settings import Paths
+from movierec.warehouse import request_all_films
 from tests.integration.harness import REPO, paths_for, query, run_cli
 from tests.movielens_fixture import write_movielens
 

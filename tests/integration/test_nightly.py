@@ -11,13 +11,11 @@ import duckdb
 import numpy as np
 import pytest
 
-from movierec.config import Paths
-from movierec.features import parse_feature_contract
-from movierec.registry import latest_model
-from movierec.training import pipeline
-from movierec.training.export import AgreementError, to_onnx
-from movierec.training.forest import ForestParams, fit_forest
-from movierec.training.pipeline import TrainSettings, train_model
+from movierec.errors import AgreementError
+from movierec.model import fit_forest, latest_model, to_onnx
+from movierec.settings import ForestParams, Paths, TrainSettings
+from movierec.training import pipeline, train_model
+from movierec.warehouse import parse_feature_contract
 from tests.integration.harness import N_USERS, paths_for, query, run_cli
 
 pytestmark = pytest.mark.integration

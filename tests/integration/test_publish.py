@@ -25,9 +25,9 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from movierec.config import Paths
-from movierec.landing import landed_files
-from movierec.publish import exclusive, read_run_records, version_dirs
+from movierec.land import landed_files
+from movierec.publishing import exclusive, read_run_records, version_dirs
+from movierec.settings import Paths
 from tests.integration.harness import (
     N_INTERACTIONS,
     N_MOVIES,
@@ -184,7 +184,7 @@ def test_a_nightly_killed_anywhere_leaves_the_published_file_as_it_was(
     rerun = run_cli(paths, "nightly")
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
     assert _digest(paths.warehouse_path) != published
-    assert list(paths.staging_dir.iterdir()) == []
+    assert list(paths.builds_dir.iterdir()) == []
     outcomes = [r.outcome for r in read_run_records(paths)]
     assert "running" not in outcomes
     assert outcomes.count("killed") >= 5  # kills before a record was written leave none
@@ -215,7 +215,7 @@ def test_a_failing_dbt_test_publishes_nothing(
     assert _digest(paths.warehouse_path) == before
     record = read_run_records(paths)[-1]
     assert (record.command, record.outcome) == ("nightly", "failed")
-    assert list(paths.staging_dir.iterdir()) == []
+    assert list(paths.builds_dir.iterdir()) == []
 
 
 def test_an_audit_failure_publishes_nothing(

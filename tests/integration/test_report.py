@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from movierec.config import Paths
 from movierec.reporting.report import CHARTS
+from movierec.settings import Paths
 
 pytestmark = pytest.mark.integration
 

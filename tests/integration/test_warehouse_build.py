@@ -11,9 +11,8 @@ import polars as pl
 import pyarrow.parquet as pq
 import pytest
 
-from movierec.config import Paths
-from movierec.scoring.requests import request_all_films
-from movierec.warehouse import run_dbt
+from movierec.settings import Paths
+from movierec.warehouse import request_all_films, run_dbt
 from tests.integration.harness import N_INTERACTIONS, N_MOVIES, N_USERS, paths_for, query, run_cli
 
 pytestmark = pytest.mark.integration

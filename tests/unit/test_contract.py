@@ -8,7 +8,8 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-from movierec.contract import Problem, RawContractError, TableSpec, check_schema, check_values
+from movierec.errors import Problem, RawContractError
+from movierec.land import TableSpec, check_schema, check_values
 
 NOW = datetime(2025, 1, 1)
 

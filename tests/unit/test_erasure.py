@@ -9,18 +9,20 @@ from pathlib import Path
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from movierec.config import Paths
-from movierec.contract import TableSpec
-from movierec.erasure import (
+from movierec.evaluation.holdout import hold_out_per_user
+from movierec.land import (
+    TableSpec,
+    World,
     complete_erasures,
     erasure_log,
+    land_batch,
+    landed_files,
     log_entries,
     pending_erasures,
     request_erasure,
+    write_atomically,
 )
-from movierec.evaluation.holdout import hold_out_per_user
-from movierec.landing import land_batch, landed_files, write_atomically
-from movierec.simulate import World
+from movierec.settings import Paths
 
 NOW = datetime(2025, 1, 1)
 

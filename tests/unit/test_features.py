@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from movierec.features import parse_feature_contract
+from movierec.warehouse import parse_feature_contract
 
 REPO = Path(__file__).resolve().parents[2]
 ML_YML = REPO / "dbt_project" / "models" / "marts" / "ml" / "_ml__features.yml"

@@ -10,17 +10,17 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from movierec.contract import RawContractError, TableSpec
-from movierec.landing import (
+from movierec.errors import RawContractError
+from movierec.land import (
+    TableSpec,
+    World,
     check_landed,
-    conform,
     land_batch,
     landed_files,
     new_batch_id,
-    validate_file,
     validate_landed,
 )
-from movierec.simulate import World
+from movierec.land.landing import conform, validate_file
 
 NOW = datetime(2025, 1, 1)
 

@@ -8,11 +8,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from movierec.config import Paths
-from movierec.publish import (
-    AuditSettings,
+from movierec.errors import PublishingError, WarehouseBusyError
+from movierec.publishing import (
     RunRecord,
-    WarehouseBusyError,
     clean_up,
     exclusive,
     publish,
@@ -22,6 +20,7 @@ from movierec.publish import (
     version_dirs,
     write_run_record,
 )
+from movierec.settings import AuditSettings, Paths
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -34,7 +33,7 @@ def _paths(tmp_path: Path) -> Paths:
 
 def _build(paths: Paths, run_id: str, value: int) -> Paths:
     """A staged warehouse holding one number, as a run would leave it before publishing."""
-    staged = paths.staged(run_id)
+    staged = paths.in_build(run_id)
     staged.warehouse_dir.mkdir(parents=True)
     with duckdb.connect(str(staged.warehouse_path)) as con:
         con.execute("create table t as select ? as v", [value])
@@ -55,7 +54,7 @@ def test_publish_keeps_the_newest_versions_and_rollback_steps_back(tmp_path: Pat
         assert paths.report_path.read_text() == f"report {value}"
     assert [v.name for v in version_dirs(paths)] == ["r2", "r3", "r4"]
     assert published_version(paths) == paths.versions_dir / "r4"
-    assert not list(paths.staging_dir.iterdir())
+    assert not list(paths.builds_dir.iterdir())
     assert not paths.warehouse_path.with_name("w.duckdb.wal").exists()
 
     assert rollback(paths) == ("r4", "r3")
@@ -65,7 +64,7 @@ def test_publish_keeps_the_newest_versions_and_rollback_steps_back(tmp_path: Pat
 
     publish(paths, _build(paths, "r5", 5), "r5", keep=3, purge_older=True)
     assert [v.name for v in version_dirs(paths)] == ["r5"]
-    with pytest.raises(RuntimeError, match="no version older than r5"):
+    with pytest.raises(PublishingError, match="no version older than r5"):
         rollback(paths)
 
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import yaml
 
-from movierec.ingest.movielens import GENRES as MOVIELENS_GENRES
-from movierec.simulate import GENRES, SEGMENTS
-from movierec.simulate.world import SEGMENT_AGE_BOUNDS
+from movierec.land import GENRES, SEGMENTS
+from movierec.land.movielens import GENRES as MOVIELENS_GENRES
+from movierec.land.simulate import SEGMENT_AGE_BOUNDS
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from movierec.contract import RawContractError, TableSpec
-from movierec.ingest.movielens import MovieLensSettings, read_movielens
-from movierec.landing import land_batch, validate_landed
+from movierec.errors import RawContractError
+from movierec.land import TableSpec, land_batch, read_movielens, validate_landed
+from movierec.settings import MovieLensSettings
 from tests.movielens_fixture import write_movielens
 
 NOW = datetime(2026, 1, 1)

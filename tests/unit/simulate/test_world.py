@@ -8,10 +8,16 @@ import numpy as np
 import polars as pl
 import pytest
 
-from movierec.config import SimulationSettings
-from movierec.contract import TableSpec
-from movierec.simulate import GENRES, SEGMENT_GENRES, World, segment_of_age, simulate_world
-from movierec.simulate.world import interaction_window
+from movierec.land import (
+    GENRES,
+    SEGMENT_GENRES,
+    TableSpec,
+    World,
+    interaction_window,
+    segment_of_age,
+    simulate_world,
+)
+from movierec.settings import SimulationSettings
 
 SPEC_GENRES = {
     "Action", "Animation", "Comedy", "Drama", "Horror", "Romance", "Sci-Fi", "Thriller",

@@ -6,8 +6,15 @@ import numpy as np
 import onnx
 import pytest
 
-from movierec.training.export import OnnxScorer, check_agreement, to_onnx, top_n_sets
-from movierec.training.forest import ForestParams, fit_forest, positive_probability
+from movierec.model import (
+    OnnxScorer,
+    check_agreement,
+    fit_forest,
+    positive_probability,
+    to_onnx,
+    top_n_sets,
+)
+from movierec.settings import ForestParams
 
 SMALL = ForestParams(n_estimators=10, max_depth=8, min_samples_split=4, n_jobs=1)
 

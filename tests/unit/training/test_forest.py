@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 from sklearn.ensemble import RandomForestClassifier
 
-from movierec.training.forest import (
-    ForestParams,
+from movierec.model import (
     align_thresholds,
     evaluate,
     fit_forest,
@@ -15,6 +14,7 @@ from movierec.training.forest import (
     random_split,
     time_split,
 )
+from movierec.settings import ForestParams
 
 SMALL = ForestParams(n_estimators=8, max_depth=6, min_samples_split=4, n_jobs=1)
 

@@ -8,7 +8,8 @@ import duckdb
 import numpy as np
 import pytest
 
-from movierec.training.sampling import TrainingMode, TrainingRows, sample_negatives
+from movierec.settings import TrainingMode
+from movierec.training import TrainingRows, sample_negatives
 
 T = [datetime(2024, 3, d) for d in range(1, 6)]
 
