@@ -8,7 +8,6 @@ import typer
 
 from movierec import flows
 from movierec.cli._common import reported, say, settings
-from movierec.publishing import describe
 
 app = typer.Typer()
 
@@ -27,4 +26,4 @@ def runs(
     last: Annotated[int, typer.Option(help="How many of the latest runs to list.")] = 20,
 ) -> None:
     """The run log: every run that tried to publish, with its outcome."""
-    typer.echo(describe(flows.latest_runs(settings().paths, last)))
+    typer.echo(flows.latest_runs(settings().paths, last))

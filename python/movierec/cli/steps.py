@@ -16,7 +16,6 @@ from movierec.cli._common import (
     say,
     settings,
 )
-from movierec.reporting import write_report
 from movierec.settings import (
     EvaluateSettings,
     PublishSettings,
@@ -118,5 +117,4 @@ def report() -> None:
     """Write the morning report (self-contained HTML) of the published warehouse beside it."""
     paths = settings().paths
     with reported():
-        target = write_report(paths.warehouse_path, paths.report_path)
-    say(f"report -> {target}")
+        flows.report(paths, say)

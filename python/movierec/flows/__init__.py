@@ -11,7 +11,7 @@ from movierec.flows.land import (
 from movierec.flows.nightly import NightlyResult, nightly, training_due
 from movierec.flows.ops import latest_runs, roll_back
 from movierec.flows.publish import AUDITED_TABLES, Run, carried_tables, warehouse_run
-from movierec.flows.steps import build, evaluate, recommend_step, train
+from movierec.flows.steps import build, evaluate, recommend_step, report, train
 
 __all__ = [
     "AUDITED_TABLES",
@@ -26,6 +26,7 @@ __all__ = [
     "latest_runs",
     "nightly",
     "recommend_step",
+    "report",
     "roll_back",
     "simulate",
     "train",

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from movierec.publishing import (
     RunRecord,
     clean_up,
+    describe,
     exclusive,
     new_run_id,
     read_run_records,
@@ -33,6 +34,6 @@ def roll_back(paths: Paths, progress: Progress) -> tuple[str, str]:
     return dropped, restored
 
 
-def latest_runs(paths: Paths, last: int) -> list[RunRecord]:
-    """The `last` latest records of the run log, oldest first."""
-    return read_run_records(paths)[-last:]
+def latest_runs(paths: Paths, last: int) -> str:
+    """The `last` latest records of the run log, oldest first, as an operator reads them."""
+    return describe(read_run_records(paths)[-last:])

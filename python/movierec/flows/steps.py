@@ -106,9 +106,14 @@ def evaluate_into(paths: Paths, settings: EvaluateSettings, progress: Progress) 
 
 
 def report_into(paths: Paths, progress: Progress) -> None:
-    """Write the morning report of the warehouse at `paths` beside it."""
+    """Write the morning report of the warehouse at `paths` (read-only) beside it."""
     target = write_report(paths.warehouse_path, paths.report_path)
     progress(f"report -> {target}")
+
+
+def report(paths: Paths, progress: Progress) -> None:
+    """The published warehouse's morning report; it publishes nothing else."""
+    report_into(paths, progress)
 
 
 def build(
