@@ -23,7 +23,7 @@ nightly: $(INSTALLED)
 build: $(INSTALLED)
 	$(BIN)/movierec build
 
-## Linters and type checks: ruff, mypy --strict, sqlfluff (dbt templater).
+## Linters and type checks: ruff, mypy --strict, sqlfluff (dbt models; the package's SQL files).
 lint: $(INSTALLED)
 	$(BIN)/ruff check python tests benchmarks
 	$(BIN)/ruff format --check python tests benchmarks
@@ -32,6 +32,8 @@ lint: $(INSTALLED)
 	tmp=$$(mktemp -d) && MOVIEREC_DUCKDB_PATH=$$tmp/lint.duckdb \
 		$(BIN)/sqlfluff lint dbt_project/models dbt_project/tests --disable-progress-bar; \
 		status=$$?; rm -rf $$tmp; exit $$status
+	# the package's own SQL files: plain DuckDB with $named parameters
+	$(BIN)/sqlfluff lint python/movierec --templater placeholder --disable-progress-bar
 
 ## Everything CI runs: linters, then every test (unit, dbt via integration).
 test: lint

@@ -19,5 +19,5 @@ from (
             and seen.movie_id = candidates.movie_id
             and seen.interacted_at < $cutoff
     )
-)
+) as ranked
 where rank <= $k

@@ -33,10 +33,10 @@ pairs as (
         select
             *,
             row_number() over (
-                partition by movie_id order by co_viewers desc, other_movie_id
+                partition by movie_id order by co_viewers desc, other_movie_id asc
             ) as nearness
         from all_pairs
-    )
+    ) as ranked
     where nearness <= $neighbours
 ),
 
@@ -46,7 +46,7 @@ scores as (
         pairs.other_movie_id as movie_id,
         sum(pairs.co_viewers) as score
     from past as history
-    inner join evaluation_users as users on history.user_id = users.user_id
+    inner join evaluation_users as evaluated on history.user_id = evaluated.user_id
     inner join pairs on history.movie_id = pairs.movie_id
     group by history.user_id, pairs.other_movie_id
 ),
@@ -54,7 +54,7 @@ scores as (
 popular as (
     select
         movie_id,
-        row_number() over (order by count(*) desc, movie_id) as place
+        row_number() over (order by count(*) desc, movie_id asc) as place
     from past
     group by movie_id
 ),
@@ -67,10 +67,10 @@ filled as (
     from scores
     union all
     select
-        users.user_id,
+        evaluated.user_id,
         popular.movie_id,
         0 as score
-    from evaluation_users as users
+    from evaluation_users as evaluated
     inner join popular on popular.place <= $depth
 )
 
@@ -79,7 +79,10 @@ select
     filled.movie_id,
     row_number() over (
         partition by filled.user_id
-        order by max(filled.score) desc, min(coalesce(popular.place, 1e9)), filled.movie_id
+        order by
+            max(filled.score) desc,
+            min(coalesce(popular.place, 1e9)) asc,
+            filled.movie_id asc
     ) as preference
 from filled
 left join popular on filled.movie_id = popular.movie_id

@@ -7,7 +7,7 @@ views as (
     select
         case when $by_segment then viewers.segment else 'all' end as segment,
         past.movie_id,
-        count(*) as views
+        count(*) as viewings
     from core.fct_interactions as past
     inner join core.dim_users as viewers on past.user_id = viewers.user_id
     where past.interacted_at < $cutoff
@@ -19,17 +19,17 @@ popularity as (
         segment,
         movie_id,
         row_number() over (
-            partition by segment order by views desc, movie_id
+            partition by segment order by viewings desc, movie_id asc
         ) as preference
     from views
 )
 
 select
-    users.user_id,
+    evaluated.user_id,
     popularity.movie_id,
     popularity.preference
-from evaluation_users as users
+from evaluation_users as evaluated
 inner join popularity
     on
-        (case when $by_segment then users.segment else 'all' end) = popularity.segment
+        (case when $by_segment then evaluated.segment else 'all' end) = popularity.segment
         and popularity.preference <= $depth

@@ -4,7 +4,7 @@ select distinct
     later.user_id,
     later.movie_id
 from later_viewings as later
-inner join evaluation_users as users on later.user_id = users.user_id
+inner join evaluation_users as evaluated on later.user_id = evaluated.user_id
 where
     later.interacted_at >= $cutoff
     and (not $liked_only or later.is_liked)

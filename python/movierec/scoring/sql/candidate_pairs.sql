@@ -6,10 +6,10 @@ with
 
 chunk as (
     select
-        users.user_id,
-        users.segment
-    from core.dim_users as users
-    inner join chunk_users as wanted on users.user_id = wanted.user_id
+        known.user_id,
+        known.segment
+    from core.dim_users as known
+    inner join chunk_users as wanted on known.user_id = wanted.user_id
 ),
 
 shortlisted as (

@@ -8,15 +8,15 @@ select distinct
     movie_id
 from (
     select
-        users.segment,
+        probe_users.segment,
         probe.movie_id,
         row_number() over (
             partition by probe.user_id, genres.genre
-            order by probe.score desc, probe.movie_id
+            order by probe.score desc, probe.movie_id asc
         ) as pick
     from scores as probe
-    inner join core.dim_users as users on probe.user_id = users.user_id
+    inner join core.dim_users as probe_users on probe.user_id = probe_users.user_id
     inner join intermediate.int_movie_genres_unnested as genres
         on probe.movie_id = genres.movie_id
-)
+) as picked
 where pick <= $candidates_per_genre

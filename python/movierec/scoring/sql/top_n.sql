@@ -11,8 +11,8 @@ from (
         score,
         cast(row_number() over (
             partition by user_id
-            order by score desc, movie_id
+            order by score desc, movie_id asc
         ) as integer) as rank
     from scores
-)
+) as ranked
 where rank <= $top_n

@@ -2,6 +2,19 @@
 -- at $as_of (NULL: the default scoring moment), or with $at_latest_viewing just after the
 -- user's own latest viewing before $as_of (a user without one is scored at $as_of).
 insert into scoring.scoring_requests (user_id, movie_id, requested_at)
+with
+
+latest as (
+    select
+        user_id,
+        max(interacted_at) as viewed_at
+    from core.fct_interactions
+    where
+        $at_latest_viewing
+        and (cast($as_of as timestamp) is null or interacted_at < cast($as_of as timestamp))
+    group by user_id
+)
+
 select
     pairs.user_id,
     pairs.movie_id,
@@ -14,13 +27,4 @@ select
         else cast($as_of as timestamp)
     end as requested_at
 from requested_pairs as pairs
-left join (
-    select
-        user_id,
-        max(interacted_at) as viewed_at
-    from core.fct_interactions
-    where
-        $at_latest_viewing
-        and (cast($as_of as timestamp) is null or interacted_at < cast($as_of as timestamp))
-    group by user_id
-) as latest on pairs.user_id = latest.user_id
+left join latest on pairs.user_id = latest.user_id
