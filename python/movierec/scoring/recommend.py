@@ -94,9 +94,9 @@ def exhaustive_match_share(
     scoring every unseen film (as sets)."""
     exhaustive = pl.from_arrow(exhaustive_top_n(con, scorer, features, user_ids, settings))
     served = pl.from_arrow(
-        con.execute(
+        con.sql(
             "select user_id, movie_id from ml_outputs.recommendations where run_id = ?",
-            [run_id],
+            params=[run_id],
         ).to_arrow_table()
     )
     assert isinstance(exhaustive, pl.DataFrame)

@@ -22,7 +22,7 @@ from movierec.publishing import (
 )
 from movierec.settings import AuditSettings, Paths
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 def _paths(tmp_path: Path) -> Paths:

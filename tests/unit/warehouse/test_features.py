@@ -9,7 +9,7 @@ import yaml
 
 from movierec.warehouse import parse_feature_contract
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 ML_YML = REPO / "dbt_project" / "models" / "marts" / "ml" / "_ml__features.yml"
 
 

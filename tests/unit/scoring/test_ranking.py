@@ -1,0 +1,161 @@
+"""Ranking on a tiny in-memory warehouse: top-N order and ties, seen films, shortlist
+fallback, chunking, and what `recommend` appends."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from movierec.model import OnnxScorer, fit_forest, to_onnx
+from movierec.scoring import exhaustive_match_share, rank_users, recommend
+from movierec.settings import ForestParams, RecommendSettings
+from movierec.warehouse import create_tables, output_tables
+
+REPO = Path(__file__).resolve().parents[3]
+FEATURES = ("quality",)
+N_USERS, N_MOVIES = 12, 40
+# users 0..5 are young, 6..11 senior; user 3 has seen films 0..29, so a shortlist of a
+# few films leaves them fewer than top_n unseen
+SEEN = {(u, m) for u in range(N_USERS) for m in range(u, u + 3)} | {(3, m) for m in range(30)}
+
+
+@pytest.fixture(scope="module")
+def scorer() -> OnnxScorer:
+    """A real exported forest whose score grows (in steps, so with ties) with quality."""
+    rng = np.random.default_rng(0)
+    quality = rng.random((2_000, 1)).astype(np.float32)
+    labels = (quality[:, 0] + rng.normal(0, 0.2, 2_000) > 0.5).astype(np.int8)
+    params = ForestParams(n_estimators=5, max_depth=3, n_jobs=1)
+    return OnnxScorer(to_onnx(fit_forest(quality, labels, params), 1))
+
+
+@pytest.fixture
+def con() -> duckdb.DuckDBPyConnection:
+    """The tables ranking reads, and a scoring view that, as the real one, drops seen films
+    and puts a request without a moment at the default one."""
+    con = duckdb.connect()
+    for schema in ("core", "intermediate", "scoring", "ml"):
+        con.execute(f"create schema {schema}")
+    con.execute("create table core.dim_users (user_id bigint, segment varchar)")
+    con.executemany(
+        "insert into core.dim_users values (?, ?)",
+        [(u, "young" if u < N_USERS // 2 else "senior") for u in range(N_USERS)],
+    )
+    con.execute("create table core.dim_movies (movie_id bigint, quality double)")
+    con.executemany(
+        "insert into core.dim_movies values (?, ?)",
+        [(m, (m * 7 % N_MOVIES) / N_MOVIES) for m in range(N_MOVIES)],
+    )
+    con.execute("create table intermediate.int_movie_genres_unnested as "
+                "select movie_id, ['Drama', 'Comedy'][movie_id % 2 + 1] as genre "
+                "from core.dim_movies")  # fmt: skip
+    con.execute(
+        "create table core.fct_interactions (user_id bigint, movie_id bigint, "
+        "interacted_at timestamp)"
+    )
+    con.executemany(
+        "insert into core.fct_interactions values (?, ?, timestamp '2024-06-01')",
+        sorted(SEEN),
+    )
+    con.execute(
+        "create table scoring.scoring_requests "
+        "(user_id bigint, movie_id bigint, requested_at timestamp)"
+    )
+    con.execute(
+        """
+        create view ml.ml_scoring_features as
+        select requests.user_id, requests.movie_id, movies.quality,
+            coalesce(requests.requested_at, timestamp '2025-01-01') as requested_at
+        from scoring.scoring_requests as requests
+        inner join core.dim_movies as movies on requests.movie_id = movies.movie_id
+        where not exists (
+            select 1 from core.fct_interactions as seen
+            where seen.user_id = requests.user_id and seen.movie_id = requests.movie_id
+        )
+        """
+    )
+    return con
+
+
+def _expected(scorer: OnnxScorer, top_n: int) -> dict[int, list[int]]:
+    """Each user's best unseen films by score, ties to the lower id, computed in numpy."""
+    quality = np.array([[(m * 7 % N_MOVIES) / N_MOVIES] for m in range(N_MOVIES)], np.float32)
+    scores = scorer.positive_probability(quality)
+    expected = {}
+    for user in range(N_USERS):
+        unseen = [m for m in range(N_MOVIES) if (user, m) not in SEEN]
+        expected[user] = sorted(unseen, key=lambda m: (-scores[m], m))[:top_n]
+    return expected
+
+
+def _lists(top_n: pa.Table) -> dict[int, list[int]]:
+    columns = [top_n.column(c).to_pylist() for c in ("user_id", "rank", "movie_id")]
+    rows = sorted(zip(*columns, strict=True))
+    lists: dict[int, list[int]] = {}
+    for user, _, movie in rows:
+        lists.setdefault(user, []).append(movie)
+    return lists
+
+
+def test_exhaustive_ranking_is_the_best_unseen_films_ties_to_lower_ids(
+    con: duckdb.DuckDBPyConnection, scorer: OnnxScorer
+) -> None:
+    settings = RecommendSettings(top_n=5, candidates_per_genre=0)
+    ranking = rank_users(con, scorer, FEATURES, settings)
+    assert _lists(ranking.top_n) == _expected(scorer, 5)
+    assert ranking.pairs_scored == N_USERS * N_MOVIES - len(SEEN)
+    assert sorted(set(ranking.top_n.column("rank").to_pylist())) == [1, 2, 3, 4, 5]
+
+
+def test_chunks_of_users_do_not_change_the_lists(
+    con: duckdb.DuckDBPyConnection, scorer: OnnxScorer
+) -> None:
+    """One user per chunk (pairs_per_chunk below the catalogue) gives the same lists."""
+    whole = rank_users(con, scorer, FEATURES, RecommendSettings(top_n=5, candidates_per_genre=0))
+    chunked = RecommendSettings(top_n=5, candidates_per_genre=0, pairs_per_chunk=N_MOVIES)
+    assert _lists(rank_users(con, scorer, FEATURES, chunked).top_n) == _lists(whole.top_n)
+
+
+def test_a_user_short_of_shortlisted_films_is_scored_on_every_film(
+    con: duckdb.DuckDBPyConnection, scorer: OnnxScorer
+) -> None:
+    """With 2 films per genre and probe, user 3 (30 films seen) still gets top_n films,
+    the same as exhaustive scoring would give them."""
+    settings = RecommendSettings(top_n=5, candidates_per_genre=2, probe_users_per_segment=2)
+    lists = _lists(rank_users(con, scorer, FEATURES, settings).top_n)
+    assert lists[3] == _expected(scorer, 5)[3]
+    assert all(len(films) == 5 for films in lists.values())
+
+
+def test_ranking_a_subset_ranks_only_those_users(
+    con: duckdb.DuckDBPyConnection, scorer: OnnxScorer
+) -> None:
+    settings = RecommendSettings(top_n=3, candidates_per_genre=0)
+    ranking = rank_users(con, scorer, FEATURES, settings, user_ids=[2, 7])
+    assert _lists(ranking.top_n) == {u: _expected(scorer, 3)[u] for u in (2, 7)}
+
+
+def test_recommend_appends_one_run_with_every_users_list(
+    con: duckdb.DuckDBPyConnection, scorer: OnnxScorer
+) -> None:
+    sources = (REPO / "dbt_project/models/staging/ml_outputs/_ml_outputs__sources.yml").read_text()
+    create_tables(con, output_tables(sources, "ml_outputs"))
+    settings = RecommendSettings(top_n=4, candidates_per_genre=0)
+    summary = recommend(con, scorer, "m-test", FEATURES, settings)
+    assert summary.run_id.startswith("r")
+    assert (summary.users, summary.recommendations) == (N_USERS, 4 * N_USERS)
+    runs = con.execute(
+        "select run_id, model_id, top_n, users, candidate_strategy "
+        "from ml_outputs.recommendation_runs"
+    ).fetchall()
+    assert runs == [(summary.run_id, "m-test", 4, N_USERS, "exhaustive")]
+    stored = con.sql(
+        "select user_id, rank, movie_id from ml_outputs.recommendations"
+    ).to_arrow_table()
+    assert _lists(stored) == _expected(scorer, 4)
+    share = exhaustive_match_share(con, scorer, FEATURES, summary.run_id, [0, 5, 9], settings)
+    assert share == 1.0
