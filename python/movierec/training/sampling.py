@@ -21,13 +21,17 @@ import pyarrow as pa
 
 from movierec.errors import NoDataError
 from movierec.settings import TrainingMode
-from movierec.warehouse import FeatureContract, feature_matrix, float32_select
+from movierec.warehouse import FeatureContract, feature_matrix, float32_select, sql_file
 
 # films drawn per wanted negative, before the user's own films and repeats drop out; rows
 # still short after a round draw again, up to MAX_ROUNDS (a user who has seen nearly the
 # whole catalogue may end with fewer)
 OVERSAMPLING = 3
 MAX_ROUNDS = 5
+
+
+def _sql(name: str) -> str:
+    return sql_file("movierec.training", name)
 
 
 @dataclass(frozen=True)
@@ -81,21 +85,10 @@ def sample_negatives(
     """Write `negatives_per_positive` distinct unviewed films per positive into
     scoring.sampled_requests, at the positive's moment. Unviewed: never viewed by the user
     before `until` (ever, without it). Returns the number written."""
-    films = con.sql(
-        """
-        select movies.movie_id, count(views.movie_id) as views
-        from core.dim_movies as movies
-        left join core.fct_interactions as views
-            on movies.movie_id = views.movie_id
-            and ($until is null or views.interacted_at < $until)
-        group by movies.movie_id
-        order by movies.movie_id
-        """,
-        params={"until": until},
-    ).fetchnumpy()
+    films = con.sql(_sql("film_views"), params={"until": until}).fetchnumpy()
     weights = None
     if mode.negative_sampling == "popularity":
-        counts = films["views"].astype(np.float64) + 1.0
+        counts = films["viewings"].astype(np.float64) + 1.0
         weights = counts / counts.sum()
     draws_per_row = OVERSAMPLING * mode.negatives_per_positive
     rng = np.random.default_rng(mode.sampling_seed)
@@ -118,18 +111,7 @@ def sample_negatives(
             }
         )
         con.register("negative_batch", batch)
-        con.execute(
-            """
-            insert into negative_draws
-            select * from negative_batch as draws
-            where not exists (
-                select 1 from core.fct_interactions as seen
-                where seen.user_id = draws.user_id and seen.movie_id = draws.movie_id
-                    and ($until is null or seen.interacted_at < $until)
-            )
-            """,
-            {"until": until},
-        )
+        con.execute(_sql("keep_unseen_draws"), {"until": until})
         con.unregister("negative_batch")
         counts = con.execute(
             "select row_number from negative_draws group by row_number "
@@ -140,23 +122,7 @@ def sample_negatives(
         if len(short) == 0:
             break
     con.execute("delete from scoring.sampled_requests")
-    con.execute(
-        """
-        insert into scoring.sampled_requests (user_id, movie_id, requested_at)
-        with unique_draws as (
-            select *, row_number() over (
-                partition by row_number, movie_id order by draw
-            ) as repeat
-            from negative_draws
-        ),
-        picked as (
-            select *, row_number() over (partition by row_number order by draw) as pick
-            from unique_draws where repeat = 1
-        )
-        select user_id, movie_id, requested_at from picked where pick <= $wanted
-        """,
-        {"wanted": mode.negatives_per_positive},
-    )
+    con.execute(_sql("sampled_requests"), {"wanted": mode.negatives_per_positive})
     con.execute("drop table negative_draws")
     (count,) = con.execute("select count(*) from scoring.sampled_requests").fetchall()[0]
     return int(count)

@@ -60,15 +60,6 @@ def request_all_films(
 def probe_users(con: duckdb.DuckDBPyConnection, per_segment: int, seed: int) -> list[int]:
     """A seeded, reproducible sample of users from each segment."""
     rows = con.execute(
-        """
-        select user_id from (
-            select user_id,
-                row_number() over (partition by segment order by hash(user_id + ?)) as pick
-            from core.dim_users
-        )
-        where pick <= ?
-        order by user_id
-        """,
-        [seed, per_segment],
+        sql_file("movierec.warehouse", "probe_users"), {"seed": seed, "per_segment": per_segment}
     ).fetchall()
     return [int(r[0]) for r in rows]
