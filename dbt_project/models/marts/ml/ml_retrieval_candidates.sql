@@ -1,0 +1,420 @@
+{{ config(materialized='view') }}
+
+{#-
+    Retrieval: the films worth re-ranking for each requested (user, moment), from four
+    cheap retrievers over the viewings before that moment (point-in-time, like the
+    features):
+    - knn: item-item cosine similarity of co-viewings (distinct viewers; at least
+      `retrieval_min_support` co-viewers; each film's `retrieval_neighbours` nearest),
+      summed over the user's whole history;
+    - popular: most viewers all-time; recent: most first viewings in the last
+      `recent_popularity_days` days;
+    - genre: for the user's three main genres (stated preferences where the catalogue has
+      them, else the genres of their history), the genre's share x the film's viewers.
+    Each retriever ranks the films the user had not viewed; the union keeps each film's
+    best rank (ties: knn, popular, recent, genre, then the lower movie_id) and the first
+    `retrieval_candidates` per request. A user without history gets popularity.
+-#}
+
+with
+
+retrieval_requests as (
+    select * from {{ ref('stg_scoring__retrieval_requests') }}
+),
+
+users as (
+    select * from {{ ref('dim_users') }}
+),
+
+interactions as (
+    select * from {{ ref('fct_interactions') }}
+),
+
+movie_genres as (
+    select * from {{ ref('int_movie_genres_unnested') }}
+),
+
+preferred_genres as (
+    select * from {{ ref('int_user_preferred_genres_unnested') }}
+),
+
+default_moment as (
+    select {{ scoring_as_of('max(interacted_at)') }} as requested_at
+    from interactions
+),
+
+requests as (
+    select distinct
+        retrieval_requests.user_id,
+        coalesce(retrieval_requests.requested_at, default_moment.requested_at) as requested_at
+    from retrieval_requests
+    cross join default_moment
+    inner join users on retrieval_requests.user_id = users.user_id
+),
+
+moments as (
+    select distinct requested_at from requests
+),
+
+first_views as (
+    select
+        user_id,
+        movie_id,
+        min(interacted_at) as first_viewed_at
+    from interactions
+    group by
+        user_id,
+        movie_id
+),
+
+-- what was known at each moment: every viewer's first viewing of each film before it
+known_views as (
+    select
+        moments.requested_at,
+        first_views.user_id,
+        first_views.movie_id,
+        first_views.first_viewed_at
+    from moments
+    inner join first_views on moments.requested_at > first_views.first_viewed_at
+),
+
+film_viewers as (
+    select
+        requested_at,
+        movie_id,
+        count(*) as viewers,
+        sum(
+            case
+                when
+                    first_viewed_at
+                    >= {{ dbt.dateadd('day', -var('recent_popularity_days'), 'requested_at') }}
+                    then 1
+                else 0
+            end
+        ) as recent_viewers
+    from known_views
+    group by
+        requested_at,
+        movie_id
+),
+
+co_viewers as (
+    select
+        one.requested_at,
+        one.movie_id,
+        other.movie_id as other_movie_id,
+        count(*) as co_viewers
+    from known_views as one
+    inner join known_views as other
+        on
+            one.requested_at = other.requested_at
+            and one.user_id = other.user_id
+            and one.movie_id != other.movie_id
+    group by
+        one.requested_at,
+        one.movie_id,
+        other.movie_id
+    having count(*) >= {{ var('retrieval_min_support') }}
+),
+
+similarities as (
+    select
+        co_viewers.requested_at,
+        co_viewers.movie_id,
+        co_viewers.other_movie_id,
+        co_viewers.co_viewers / sqrt(film.viewers * other_film.viewers) as similarity
+    from co_viewers
+    inner join film_viewers as film
+        on
+            co_viewers.requested_at = film.requested_at
+            and co_viewers.movie_id = film.movie_id
+    inner join film_viewers as other_film
+        on
+            co_viewers.requested_at = other_film.requested_at
+            and co_viewers.other_movie_id = other_film.movie_id
+),
+
+neighbours as (
+    select
+        requested_at,
+        movie_id,
+        other_movie_id,
+        similarity
+    from (
+        select
+            *,
+            row_number() over (
+                partition by requested_at, movie_id
+                order by similarity desc, other_movie_id asc
+            ) as nearness
+        from similarities
+    ) as ranked
+    where nearness <= {{ var('retrieval_neighbours') }}
+),
+
+histories as (
+    select
+        requests.user_id,
+        requests.requested_at,
+        known_views.movie_id
+    from requests
+    inner join known_views
+        on
+            requests.requested_at = known_views.requested_at
+            and requests.user_id = known_views.user_id
+),
+
+knn_scores as (
+    select
+        histories.user_id,
+        histories.requested_at,
+        neighbours.other_movie_id as movie_id,
+        'knn' as retriever,
+        sum(neighbours.similarity) as score
+    from histories
+    inner join neighbours
+        on
+            histories.requested_at = neighbours.requested_at
+            and histories.movie_id = neighbours.movie_id
+    group by
+        histories.user_id,
+        histories.requested_at,
+        neighbours.other_movie_id
+),
+
+-- how far down a global ranking a user must look to find their best unseen films
+history_sizes as (
+    select
+        requests.user_id,
+        requests.requested_at,
+        count(histories.movie_id) as films
+    from requests
+    left join histories
+        on
+            requests.user_id = histories.user_id
+            and requests.requested_at = histories.requested_at
+    group by
+        requests.user_id,
+        requests.requested_at
+),
+
+film_ranks as (
+    select
+        film_viewers.requested_at,
+        film_viewers.movie_id,
+        film_viewers.viewers,
+        film_viewers.recent_viewers,
+        row_number() over (
+            partition by film_viewers.requested_at
+            order by film_viewers.viewers desc, film_viewers.movie_id asc
+        ) as popularity_place,
+        row_number() over (
+            partition by film_viewers.requested_at
+            order by film_viewers.recent_viewers desc, film_viewers.movie_id asc
+        ) as recent_place
+    from film_viewers
+),
+
+popularity_scores as (
+    select
+        history_sizes.user_id,
+        history_sizes.requested_at,
+        film_ranks.movie_id,
+        'popular' as retriever,
+        cast(film_ranks.viewers as {{ dbt.type_float() }}) as score
+    from history_sizes
+    inner join film_ranks
+        on
+            history_sizes.requested_at = film_ranks.requested_at
+            and film_ranks.popularity_place
+            <= {{ var('retrieval_candidates') }} + history_sizes.films
+    union all
+    select
+        history_sizes.user_id,
+        history_sizes.requested_at,
+        film_ranks.movie_id,
+        'recent' as retriever,
+        cast(film_ranks.recent_viewers as {{ dbt.type_float() }}) as score
+    from history_sizes
+    inner join film_ranks
+        on
+            history_sizes.requested_at = film_ranks.requested_at
+            and film_ranks.recent_place
+            <= {{ var('retrieval_candidates') }} + history_sizes.films
+    where film_ranks.recent_viewers > 0
+),
+
+-- stated preferences where the catalogue has them, else the genres of the user's history
+stated_genres as (
+    select
+        requests.user_id,
+        requests.requested_at,
+        preferred.genre,
+        count(*) as films
+    from requests
+    inner join preferred_genres as preferred on requests.user_id = preferred.user_id
+    group by
+        requests.user_id,
+        requests.requested_at,
+        preferred.genre
+),
+
+learned_genres as (
+    select
+        histories.user_id,
+        histories.requested_at,
+        movie_genres.genre,
+        count(*) as films
+    from histories
+    inner join movie_genres on histories.movie_id = movie_genres.movie_id
+    left join stated_genres
+        on
+            histories.user_id = stated_genres.user_id
+            and histories.requested_at = stated_genres.requested_at
+    where stated_genres.user_id is null
+    group by
+        histories.user_id,
+        histories.requested_at,
+        movie_genres.genre
+),
+
+genre_shares as (
+    select
+        user_id,
+        requested_at,
+        genre,
+        films / sum(films) over (partition by user_id, requested_at) as genre_share,
+        row_number() over (
+            partition by user_id, requested_at order by films desc, genre asc
+        ) as genre_place
+    from (
+        select * from stated_genres
+        union all
+        select * from learned_genres
+    ) as genre_counts
+),
+
+genre_film_ranks as (
+    select
+        film_ranks.requested_at,
+        movie_genres.genre,
+        film_ranks.movie_id,
+        film_ranks.viewers,
+        row_number() over (
+            partition by film_ranks.requested_at, movie_genres.genre
+            order by film_ranks.viewers desc, film_ranks.movie_id asc
+        ) as genre_film_place
+    from film_ranks
+    inner join movie_genres on film_ranks.movie_id = movie_genres.movie_id
+),
+
+-- the user's three main genres, each film scored by share x viewers
+genre_scores as (
+    select
+        genre_shares.user_id,
+        genre_shares.requested_at,
+        genre_film_ranks.movie_id,
+        'genre' as retriever,
+        max(genre_shares.genre_share * genre_film_ranks.viewers) as score
+    from genre_shares
+    inner join history_sizes
+        on
+            genre_shares.user_id = history_sizes.user_id
+            and genre_shares.requested_at = history_sizes.requested_at
+    inner join genre_film_ranks
+        on
+            genre_shares.requested_at = genre_film_ranks.requested_at
+            and genre_shares.genre = genre_film_ranks.genre
+            and genre_film_ranks.genre_film_place
+            <= {{ var('retrieval_candidates') }} + history_sizes.films
+    where genre_shares.genre_place <= 3
+    group by
+        genre_shares.user_id,
+        genre_shares.requested_at,
+        genre_film_ranks.movie_id
+),
+
+scores as (
+    select * from knn_scores
+    union all
+    select * from popularity_scores
+    union all
+    select * from genre_scores
+),
+
+-- each retriever's ranking of the films the user had not viewed by the moment
+retriever_ranks as (
+    select
+        scores.user_id,
+        scores.requested_at,
+        scores.movie_id,
+        scores.retriever,
+        scores.score,
+        row_number() over (
+            partition by scores.user_id, scores.requested_at, scores.retriever
+            order by scores.score desc, scores.movie_id asc
+        ) as retriever_rank
+    from scores
+    left join histories
+        on
+            scores.user_id = histories.user_id
+            and scores.requested_at = histories.requested_at
+            and scores.movie_id = histories.movie_id
+    where histories.movie_id is null
+),
+
+merged as (
+    select
+        user_id,
+        requested_at,
+        movie_id,
+        min(retriever_rank) as best_rank,
+        min(
+            case retriever
+                when 'knn' then 1 when 'popular' then 2 when 'recent' then 3 else 4
+            end
+        ) as first_retriever,
+        max(case when retriever = 'knn' then score end) as knn_score,
+        min(case when retriever = 'knn' then retriever_rank end) as knn_rank,
+        min(case when retriever = 'popular' then retriever_rank end) as popularity_rank,
+        min(case when retriever = 'recent' then retriever_rank end) as recent_popularity_rank,
+        min(case when retriever = 'genre' then retriever_rank end) as genre_rank
+    from retriever_ranks
+    where retriever_rank <= {{ var('retrieval_candidates') }}
+    group by
+        user_id,
+        requested_at,
+        movie_id
+),
+
+ranked as (
+    select
+        *,
+        row_number() over (
+            partition by user_id, requested_at
+            order by best_rank asc, first_retriever asc, movie_id asc
+        ) as candidate_rank
+    from merged
+),
+
+final as (
+    select
+        -- keys
+        user_id,
+        movie_id,
+
+        -- measures
+        candidate_rank,
+        knn_score,
+        knn_rank,
+        popularity_rank,
+        recent_popularity_rank,
+        genre_rank,
+
+        -- timestamps
+        requested_at
+    from ranked
+    where candidate_rank <= {{ var('retrieval_candidates') }}
+)
+
+select * from final
