@@ -65,6 +65,25 @@ def evaluations(warehouse: Path) -> list[dict[str, object]]:
     return list(table.values())
 
 
+def candidate_recalls(warehouse: Path) -> list[dict[str, object]]:
+    """Recall of the first k retrieval candidates, over all users, per evaluation."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        rows = con.execute(
+            """
+            select metrics.split, json_extract_string(registry.training, '$.mode') as mode,
+                metrics.k, metrics.value
+            from ml_outputs.evaluation_metrics as metrics
+            inner join ml_outputs.model_registry as registry using (model_id)
+            where metrics.metric = 'candidate_recall' and metrics.segment = 'all'
+            order by metrics.evaluated_at, metrics.k
+            """
+        ).fetchall()
+    return [
+        {"split": split, "mode": mode, "k": int(k), "candidate_recall": round(float(value), 4)}
+        for split, mode, k, value in rows
+    ]
+
+
 def user_activity(warehouse: Path) -> dict[str, float]:
     """How users rate: the median span between a user's first and last rating, and the
     share of users with no rating in the last 30 days of the data."""
@@ -95,6 +114,7 @@ def served(warehouse: Path) -> tuple[int, int]:
 
 def render(
     rows: list[dict[str, object]],
+    recalls: list[dict[str, object]],
     users: int,
     recommendations: int,
     activity: dict[str, float],
@@ -115,6 +135,23 @@ def render(
     for row in rows:
         values = " | ".join(f"{row[m]:.4f}" for m in METRICS)
         lines.append(f"| {row['split']} | {row['mode']} | {row['recommender']} | {values} |")
+    depths = sorted({int(str(r["k"])) for r in recalls})
+    lines += [
+        "",
+        "Candidate recall of retrieval (ml_retrieval_candidates): the share of each user's "
+        "judged films among their first k candidates, averaged over judged users.",
+        "",
+        "| split | training mode | " + " | ".join(f"recall@{k}" for k in depths) + " |",
+        "|---|---|" + "---:|" * len(depths),
+    ]
+    by_run: dict[tuple[str, str], dict[int, float]] = {}
+    for r in recalls:
+        by_run.setdefault((str(r["split"]), str(r["mode"])), {})[int(str(r["k"]))] = float(
+            str(r["candidate_recall"])
+        )
+    for (split, mode), values in by_run.items():
+        cells = " | ".join(f"{values[k]:.4f}" if k in values else "" for k in depths)
+        lines.append(f"| {split} | {mode} | {cells} |")
     lines += [
         "",
         f"Latest run: {users:,} users served, {recommendations:,} rows.",
@@ -158,12 +195,17 @@ def main() -> None:
             *evaluations(timed / "warehouse" / "movierec.duckdb"),
             *evaluations(shuffled / "warehouse" / "movierec.duckdb"),
         ]
+        recalls = [
+            *candidate_recalls(timed / "warehouse" / "movierec.duckdb"),
+            *candidate_recalls(shuffled / "warehouse" / "movierec.duckdb"),
+        ]
         users, recommendations = served(timed / "warehouse" / "movierec.duckdb")
         activity = user_activity(timed / "warehouse" / "movierec.duckdb")
-    report = render(rows, users, recommendations, activity, steps)
+    report = render(rows, recalls, users, recommendations, activity, steps)
     result = {
         "machine": machine(),
         "evaluations": rows,
+        "candidate_recall": recalls,
         "users_served": users,
         "user_activity": activity,
         "rows": recommendations,

@@ -5,6 +5,7 @@ from movierec.evaluation.metrics import catalogue_metrics, gini, ranking_metrics
 from movierec.evaluation.offline import (
     RECOMMENDERS,
     Evaluation,
+    candidate_recall,
     evaluate_recommenders,
     summary_table,
 )
@@ -12,6 +13,7 @@ from movierec.evaluation.offline import (
 __all__ = [
     "RECOMMENDERS",
     "Evaluation",
+    "candidate_recall",
     "catalogue_metrics",
     "evaluate_recommenders",
     "gini",

@@ -38,10 +38,17 @@ from movierec.settings import (
     TrainingMode,
 )
 from movierec.training import training_rows
-from movierec.warehouse import FeatureContract, query_frame, sql_file
+from movierec.warehouse import FeatureContract, query_frame, retrieve_candidates, sql_file
 
 Progress = Callable[[str], None]
-RECOMMENDERS = ("model", "random", "popularity", "segment_popularity", "cooccurrence")
+RECOMMENDERS = (
+    "model",
+    "retrieval",
+    "random",
+    "popularity",
+    "segment_popularity",
+    "cooccurrence",
+)
 # films kept per film by the co-occurrence baseline (item-kNN's k)
 COOCCURRENCE_NEIGHBOURS = 100
 
@@ -89,7 +96,11 @@ def evaluate_recommenders(
     # held-out ratings lie inside the user's active period, often months before the cut-off
     scoring = RecommendSettings(top_n=k_max, at_latest_viewing=held_out is not None)
     lists = {"model": _model_lists(con, contract, model, cutoff, scoring, progress)}
-    for name in RECOMMENDERS[1:]:
+    evaluated = [int(r[0]) for r in con.execute("select user_id from evaluation_users").fetchall()]
+    candidates = pl.from_arrow(retrieve_candidates(con, evaluated, cutoff))
+    assert isinstance(candidates, pl.DataFrame)
+    lists["retrieval"] = candidates.filter(pl.col("rank") <= k_max)
+    for name in RECOMMENDERS[2:]:
         lists[name] = _baseline_lists(con, name, cutoff, k_max, settings.seed)
     # what counts as a hit is what the model was trained to predict
     liked_only = TrainingMode.from_dict(model.training).mode == "explicit"
@@ -111,6 +122,12 @@ def evaluate_recommenders(
                     **catalogue_metrics(in_segment, films, k),
                 }
                 rows += [(recommender, k, segment, m, v) for m, v in values.items()]
+            if recommender == "retrieval":
+                proposed = candidates.join(users.select("user_id"), on="user_id")
+                rows += [
+                    (recommender, k, segment, "candidate_recall", recall)
+                    for k, recall in candidate_recall(proposed, truth, settings.candidate_ks)
+                ]
     metrics = pl.DataFrame(
         rows, schema=["recommender", "k", "segment", "metric", "value"], orient="row"
     )
@@ -133,6 +150,14 @@ def evaluate_recommenders(
     con.unregister("evaluation_rows")
     seconds = time.perf_counter() - started
     return Evaluation(evaluation_id, model.model_id, settings.split, cutoff, metrics, seconds)
+
+
+def candidate_recall(
+    candidates: pl.DataFrame, relevant: pl.DataFrame, ks: tuple[int, ...]
+) -> list[tuple[int, float]]:
+    """Recall of the first k candidates (rank <= k) at each k, averaged over users with
+    at least one relevant film: how much of what users chose retrieval hands the ranker."""
+    return [(k, ranking_metrics(candidates, relevant, k)["recall"]) for k in ks]
 
 
 def _model_lists(

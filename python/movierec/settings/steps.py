@@ -171,6 +171,9 @@ class EvaluateSettings:
 
     holdout_days: int = 30
     ks: tuple[int, ...] = (5, 10, 20)
+    # depths at which the retrieval candidates' recall is measured (at most the dbt var
+    # `retrieval_candidates`)
+    candidate_ks: tuple[int, ...] = (50, 100, 200, 300)
     # Above this many users, a seeded sample of them is evaluated.
     max_users: int = 20_000
     seed: int = 42

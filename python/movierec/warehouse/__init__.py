@@ -10,7 +10,12 @@ from movierec.warehouse.features import (
     float32_select,
     parse_feature_contract,
 )
-from movierec.warehouse.requests import probe_users, request_all_films, request_pairs
+from movierec.warehouse.requests import (
+    probe_users,
+    request_all_films,
+    request_pairs,
+    retrieve_candidates,
+)
 from movierec.warehouse.tables import OutputTable, create_tables, output_tables
 
 __all__ = [
@@ -31,6 +36,7 @@ __all__ = [
     "query_frame",
     "request_all_films",
     "request_pairs",
+    "retrieve_candidates",
     "run_dbt",
     "sql_file",
 ]

@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 import duckdb
+import pyarrow as pa
 
 from movierec.warehouse.connection import sql_file
 
@@ -63,3 +64,20 @@ def probe_users(con: duckdb.DuckDBPyConnection, per_segment: int, seed: int) -> 
         sql_file("movierec.warehouse", "probe_users"), {"seed": seed, "per_segment": per_segment}
     ).fetchall()
     return [int(r[0]) for r in rows]
+
+
+def retrieve_candidates(
+    con: duckdb.DuckDBPyConnection, user_ids: Sequence[int], as_of: datetime | None = None
+) -> pa.Table:
+    """ml_retrieval_candidates for `user_ids` as of `as_of` (None: the default scoring
+    moment): (user_id, rank, movie_id), rank 1 = best, at most `retrieval_candidates` each."""
+    con.execute("delete from scoring.retrieval_requests")
+    con.execute(
+        "insert into scoring.retrieval_requests (user_id, requested_at) "
+        "select unnest($user_ids::bigint[]), cast($as_of as timestamp)",
+        {"user_ids": list(user_ids), "as_of": as_of},
+    )
+    return con.sql(
+        "select user_id, cast(candidate_rank as integer) as rank, movie_id "
+        "from ml.ml_retrieval_candidates"
+    ).to_arrow_table()

@@ -8,6 +8,7 @@ import numpy as np
 import polars as pl
 import pytest
 
+from movierec.evaluation import candidate_recall
 from movierec.evaluation.metrics import catalogue_metrics, gini, ranking_metrics
 
 LISTS = pl.DataFrame(
@@ -72,3 +73,13 @@ def test_catalogue_metrics() -> None:
     p10, p_other = 6 / 10, 1 / 10  # (views + 1) / (5 views + 5 films)
     assert m["novelty"] == pytest.approx((-math.log2(p10) - 2 * math.log2(p_other)) / 3)
     assert m["intra_list_diversity"] == pytest.approx(2 / 3)
+
+
+def test_candidate_recall_grows_with_the_depth_of_the_candidate_set() -> None:
+    """Recall of the first k candidates, by hand: at k=1 user 2 only (10 at rank 1);
+    at k=2 user 1's 20 too; at k=3 nothing more. Users 1, 2 and 4 are judged."""
+    assert candidate_recall(LISTS, RELEVANT, (1, 2, 3)) == [
+        (1, pytest.approx((0 + 1 + 0) / 3)),
+        (2, pytest.approx((1 / 2 + 1 + 0) / 3)),
+        (3, pytest.approx((1 / 2 + 1 + 0) / 3)),
+    ]
