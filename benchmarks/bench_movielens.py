@@ -149,8 +149,8 @@ def render(
         by_run.setdefault((str(r["split"]), str(r["mode"])), {})[int(str(r["k"]))] = float(
             str(r["candidate_recall"])
         )
-    for (split, mode), values in by_run.items():
-        cells = " | ".join(f"{values[k]:.4f}" if k in values else "" for k in depths)
+    for (split, mode), recall_at in by_run.items():
+        cells = " | ".join(f"{recall_at[k]:.4f}" if k in recall_at else "" for k in depths)
         lines.append(f"| {split} | {mode} | {cells} |")
     lines += [
         "",
