@@ -28,6 +28,7 @@ import polars as pl
 
 from movierec.errors import SettingsError
 from movierec.evaluation.metrics import catalogue_metrics, ranking_metrics
+from movierec.evaluation.truth import expected_like_ratio, truth_of
 from movierec.model import ModelRecord, OnnxScorer, fit_forest, to_onnx
 from movierec.scoring import rank_users
 from movierec.settings import (
@@ -110,8 +111,12 @@ def evaluate_recommenders(
         + ("after the cut-off" if held_out is None else "held out")
     )
 
+    simulated = truth_of(con, cutoff)
     rows = []
     for recommender, frame in lists.items():
+        ratios = (
+            {k: expected_like_ratio(frame, simulated, k) for k in settings.ks} if simulated else {}
+        )
         for segment in ("all", *sorted(segments["segment"].unique().to_list())):
             users = segments if segment == "all" else segments.filter(pl.col("segment") == segment)
             in_segment = frame.join(users.select("user_id"), on="user_id")
@@ -122,6 +127,10 @@ def evaluate_recommenders(
                     **catalogue_metrics(in_segment, films, k),
                 }
                 rows += [(recommender, k, segment, m, v) for m, v in values.items()]
+            for k, ratio in ratios.items():
+                per_user = ratio.join(users.select("user_id"), on="user_id")["expected_like_ratio"]
+                mean = float(per_user.sum()) / per_user.len() if per_user.len() else 0.0
+                rows.append((recommender, k, segment, "expected_like_ratio", mean))
             if recommender == "retrieval":
                 proposed = candidates.join(users.select("user_id"), on="user_id")
                 rows += [

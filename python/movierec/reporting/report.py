@@ -18,6 +18,7 @@ CHARTS = (
     "engagement-daily",
     "ranking-precision",
     "ranking-ndcg",
+    "expected-likes",
     "click-through",
     "most-recommended",
     "run-coverage",
@@ -123,10 +124,15 @@ def build_report(con: duckdb.DuckDBPyConnection) -> str:
         """,
     ).row(0, named=True)
 
-    def metric_chart(metric: str, chart_id: str, title: str) -> str:
+    def metric_chart(
+        metric: str,
+        chart_id: str,
+        title: str,
+        absent: str = "No ranking evaluation yet: run `movierec evaluate`.",
+    ) -> str:
         rows = ranking.filter(pl.col("metric_name") == metric).sort("recommender")
         if rows.height == 0:
-            return "<p class='note'>No ranking evaluation yet: run `movierec evaluate`.</p>"
+            return f"<p class='note'>{absent}</p>"
         return bar_chart(
             chart_id, title, rows["recommender"].to_list(), rows["metric_value"].to_list(), ".4f"
         )
@@ -150,7 +156,13 @@ def build_report(con: duckdb.DuckDBPyConnection) -> str:
          + metric_chart("ndcg", "ranking-ndcg", "nDCG@10 by recommender")
          + "<p class='note'>Lists built before a cut-off and judged on the films each user "
            "liked after it (`movierec evaluate`). Films in the simulated world are chosen at "
-           "random, so every recommender's precision is small; what matters is the order.</p>"),
+           "random, so every recommender's precision is small; what matters is the order.</p>"
+         + metric_chart("expected_like_ratio", "expected-likes",
+                        "Expected likes of the top 10 over the best possible (1 = perfect)",
+                        "No truth for this catalogue: its users state no genres.")
+         + "<p class='note'>Only where the simulator's p(like) is known (users who state "
+           "their genres): the likes each list can expect, over the most any 10 films the "
+           "user had not viewed could expect.</p>"),
         ("Expected click-through",
          bar_chart("click-through", "Expected click-through vs the seed's baseline and target",
                    ["expected"], [c["expected_click_through"]], ".1%",

@@ -1,0 +1,134 @@
+"""Truth on the simulated world: how many likes a list can expect, against the best list.
+
+The simulator draws every like from p(like) (SPEC.md), which depends only on what lands:
+the user's stated genres and age segment, the film's genre, release year and mean rating.
+So on that world the expected likes of a user's list are known exactly, and so is the best
+any list of the same length could expect among the films the user had not viewed. Held-out
+precision there is near zero for every recommender (users pick films at random); this
+ratio is the measure that means something. A catalogue whose users state no preferences
+(MovieLens) has no such truth: `truth_of` returns None.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import duckdb
+import numpy as np
+import numpy.typing as npt
+import polars as pl
+
+from movierec.land import like_probability
+from movierec.warehouse import query_frame
+
+USERS_PER_CHUNK = 2_000
+
+
+@dataclass(frozen=True)
+class Truth:
+    """What p(like) depends on, for users in `user_ids` order and films in `movie_ids`
+    order, and the (row, column) pairs each user had viewed before the cut-off."""
+
+    user_ids: npt.NDArray[np.int64]
+    movie_ids: npt.NDArray[np.int64]
+    likes_genre: npt.NDArray[np.bool_]  # [users, genres]
+    segment: npt.NDArray[np.str_]  # [users]
+    film_genre: npt.NDArray[np.int64]  # [films], a column of likes_genre
+    film_age: npt.NDArray[np.int64]  # [films]
+    mean_rating: npt.NDArray[np.float64]  # [films]
+    seen_rows: npt.NDArray[np.int64]
+    seen_cols: npt.NDArray[np.int64]
+
+    def p_like(self, rows: slice) -> npt.NDArray[np.float64]:
+        """p(like) of the users in `rows` x every film."""
+        segment = self.segment[rows]
+        return like_probability(
+            is_preferred_genre=self.likes_genre[rows][:, self.film_genre],
+            is_young=(segment == "young")[:, None],
+            is_senior=(segment == "senior")[:, None],
+            film_age_years=self.film_age[None, :],
+            mean_rating=self.mean_rating[None, :],
+        )
+
+
+def truth_of(con: duckdb.DuckDBPyConnection, cutoff: datetime) -> Truth | None:
+    """The simulator's p(like) inputs for the evaluated users (temp table
+    evaluation_users) and every film, film ages as of the latest viewing's year; None
+    unless every user stated preferred genres."""
+    users = query_frame(
+        con,
+        """
+        select evaluated.user_id, users.segment, users.has_stated_preferences
+        from evaluation_users as evaluated
+        inner join core.dim_users as users on evaluated.user_id = users.user_id
+        order by evaluated.user_id
+        """,
+    )
+    if users.height == 0 or not users["has_stated_preferences"].all():
+        return None
+    films = query_frame(
+        con,
+        """
+        select movie_id, primary_genre, coalesce(release_year, 0) as release_year,
+            coalesce(mean_rating, 3.0) as mean_rating,
+            (select year(max(interacted_at)) from core.fct_interactions) as as_of_year
+        from core.dim_movies order by movie_id
+        """,
+    )
+    preferred = query_frame(
+        con, "select user_id, genre from intermediate.int_user_preferred_genres_unnested"
+    )
+    seen = query_frame(
+        con,
+        "select distinct user_id, movie_id from core.fct_interactions where interacted_at < $c",
+        {"c": cutoff},
+    )
+    user_ids = users["user_id"].to_numpy()
+    movie_ids = films["movie_id"].to_numpy()
+    genre_index = {g: i for i, g in enumerate(sorted(set(films["primary_genre"].to_list())))}
+    likes_genre = np.zeros((len(user_ids), len(genre_index)), dtype=bool)
+    row_of = pl.DataFrame({"user_id": user_ids, "row": np.arange(len(user_ids))})
+    col_of = pl.DataFrame({"movie_id": movie_ids, "col": np.arange(len(movie_ids))})
+    stated = preferred.join(row_of, on="user_id").filter(pl.col("genre").is_in(list(genre_index)))
+    likes_genre[stated["row"].to_numpy(), [genre_index[g] for g in stated["genre"].to_list()]] = (
+        True
+    )
+    seen_at = seen.join(row_of, on="user_id").join(col_of, on="movie_id")
+    return Truth(
+        user_ids=user_ids,
+        movie_ids=movie_ids,
+        likes_genre=likes_genre,
+        segment=users["segment"].to_numpy().astype(str),
+        film_genre=np.array([genre_index[g] for g in films["primary_genre"].to_list()]),
+        film_age=films["as_of_year"].to_numpy() - films["release_year"].to_numpy(),
+        mean_rating=films["mean_rating"].to_numpy().astype(np.float64),
+        seen_rows=seen_at["row"].to_numpy(),
+        seen_cols=seen_at["col"].to_numpy(),
+    )
+
+
+def expected_like_ratio(lists: pl.DataFrame, truth: Truth, k: int) -> pl.DataFrame:
+    """Per user of `truth`: the expected likes of their top-k list (user_id, rank,
+    movie_id) over the best expected likes of any k films they had not viewed (1.0 =
+    perfect; a missing or short list counts what it has)."""
+    row_of = pl.DataFrame({"user_id": truth.user_ids, "row": np.arange(len(truth.user_ids))})
+    col_of = pl.DataFrame({"movie_id": truth.movie_ids, "col": np.arange(len(truth.movie_ids))})
+    shown = lists.filter(pl.col("rank") <= k).join(row_of, on="user_id").join(col_of, on="movie_id")
+    shown_rows, shown_cols = shown["row"].to_numpy(), shown["col"].to_numpy()
+    got = np.zeros(len(truth.user_ids))
+    best = np.zeros(len(truth.user_ids))
+    depth = min(k, len(truth.movie_ids))
+    for start in range(0, len(truth.user_ids), USERS_PER_CHUNK):
+        rows = slice(start, start + USERS_PER_CHUNK)
+        p_like = truth.p_like(rows)
+        in_chunk = (shown_rows >= start) & (shown_rows < start + USERS_PER_CHUNK)
+        np.add.at(
+            got, shown_rows[in_chunk], p_like[shown_rows[in_chunk] - start, shown_cols[in_chunk]]
+        )
+        seen = (truth.seen_rows >= start) & (truth.seen_rows < start + USERS_PER_CHUNK)
+        p_like[truth.seen_rows[seen] - start, truth.seen_cols[seen]] = -1.0
+        top = -np.partition(-p_like, depth - 1, axis=1)[:, :depth]
+        best[rows] = np.clip(top, 0.0, None).sum(axis=1)
+    ratio = np.divide(got, best, out=np.zeros_like(got), where=best > 0)
+    return pl.DataFrame({"user_id": truth.user_ids, "expected_like_ratio": ratio})

@@ -1,0 +1,43 @@
+"""The expected-likes ratio on a hand-computed world of two users and three films."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+import pytest
+
+from movierec.evaluation.truth import Truth, expected_like_ratio
+
+# genre 0 = Drama, 1 = Comedy. Film 10: Drama, rating 4.5 (p 0.3 + 0.3 + 0.4 if Drama is
+# preferred); film 11: Comedy, rating 3 (p 0.3, + 0.4 if preferred); film 12: Drama,
+# rating 2 (p 0.3 - 0.3 = 0, + 0.4 if preferred). Film ages 5 (no age term for adults).
+TRUTH = Truth(
+    user_ids=np.array([1, 2]),
+    movie_ids=np.array([10, 11, 12]),
+    likes_genre=np.array([[True, False], [False, True]]),  # user 1 Drama, user 2 Comedy
+    segment=np.array(["adult", "adult"]),
+    film_genre=np.array([0, 1, 0]),
+    film_age=np.array([5, 5, 5]),
+    mean_rating=np.array([4.5, 3.0, 2.0]),
+    seen_rows=np.array([1]),  # user 2 has seen film 11
+    seen_cols=np.array([1]),
+)
+
+
+def test_p_like_follows_the_simulators_formula() -> None:
+    assert TRUTH.p_like(slice(0, 2)) == pytest.approx(np.array([[1.0, 0.3, 0.4], [0.6, 0.7, 0.0]]))
+
+
+def test_ratio_is_expected_likes_over_the_best_unseen_list() -> None:
+    """User 1 shown films 11, 12 (0.3 + 0.4) of a best 10, 12 (1.0 + 0.4); user 2 shown
+    10 only (0.6) of a best 10, 12 (0.6 + 0.0), film 11 being seen."""
+    lists = pl.DataFrame({"user_id": [1, 1, 2], "rank": [1, 2, 1], "movie_id": [11, 12, 10]})
+    ratio = expected_like_ratio(lists, TRUTH, k=2)
+    assert ratio["user_id"].to_list() == [1, 2]
+    assert ratio["expected_like_ratio"].to_list() == pytest.approx([0.7 / 1.4, 1.0])
+
+
+def test_only_the_first_k_count_and_a_missing_list_scores_zero() -> None:
+    lists = pl.DataFrame({"user_id": [1, 1], "rank": [1, 2], "movie_id": [10, 11]})
+    ratio = expected_like_ratio(lists, TRUTH, k=1)
+    assert ratio["expected_like_ratio"].to_list() == pytest.approx([1.0, 0.0])
