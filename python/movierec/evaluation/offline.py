@@ -28,7 +28,7 @@ import polars as pl
 
 from movierec.errors import SettingsError
 from movierec.evaluation.metrics import catalogue_metrics, ranking_metrics
-from movierec.evaluation.truth import expected_like_ratio, truth_of
+from movierec.evaluation.truth import expected_like_ratio, reranking_ceiling, truth_of
 from movierec.model import ModelRecord, OnnxScorer, fit_forest, to_onnx
 from movierec.scoring import rank_users
 from movierec.settings import (
@@ -137,6 +137,12 @@ def evaluate_recommenders(
                     (recommender, k, segment, "candidate_recall", recall)
                     for k, recall in candidate_recall(proposed, truth, settings.candidate_ks)
                 ]
+                if simulated and segment == "all":
+                    rows += [
+                        (recommender, depth, segment, "reranking_ceiling@10", ceiling)
+                        for depth in settings.candidate_ks
+                        for ceiling in [reranking_ceiling(candidates, simulated, depth, 10)]
+                    ]
     metrics = pl.DataFrame(
         rows, schema=["recommender", "k", "segment", "metric", "value"], orient="row"
     )

@@ -51,6 +51,19 @@ class Truth:
             mean_rating=self.mean_rating[None, :],
         )
 
+    def pair_p_like(
+        self, rows: npt.NDArray[np.int64], cols: npt.NDArray[np.int64]
+    ) -> npt.NDArray[np.float64]:
+        """p(like) of the (row, column) pairs given, without the whole matrix."""
+        segment = self.segment[rows]
+        return like_probability(
+            is_preferred_genre=self.likes_genre[rows, self.film_genre[cols]],
+            is_young=segment == "young",
+            is_senior=segment == "senior",
+            film_age_years=self.film_age[cols],
+            mean_rating=self.mean_rating[cols],
+        )
+
 
 def truth_of(con: duckdb.DuckDBPyConnection, cutoff: datetime) -> Truth | None:
     """The simulator's p(like) inputs for the evaluated users (temp table
@@ -132,3 +145,25 @@ def expected_like_ratio(lists: pl.DataFrame, truth: Truth, k: int) -> pl.DataFra
         best[rows] = np.clip(top, 0.0, None).sum(axis=1)
     ratio = np.divide(got, best, out=np.zeros_like(got), where=best > 0)
     return pl.DataFrame({"user_id": truth.user_ids, "expected_like_ratio": ratio})
+
+
+def reranking_ceiling(candidates: pl.DataFrame, truth: Truth, depth: int, k: int) -> float:
+    """The mean expected-likes ratio of top-k lists that a perfect re-ranker would pick
+    from each user's first `depth` candidates (user_id, rank, movie_id): what retrieval
+    leaves within reach."""
+    row_of = pl.DataFrame({"user_id": truth.user_ids, "row": np.arange(len(truth.user_ids))})
+    col_of = pl.DataFrame({"movie_id": truth.movie_ids, "col": np.arange(len(truth.movie_ids))})
+    pool = (
+        candidates.filter(pl.col("rank") <= depth)
+        .join(row_of, on="user_id")
+        .join(col_of, on="movie_id")
+    )
+    p_like = truth.pair_p_like(pool["row"].to_numpy(), pool["col"].to_numpy())
+    perfect = (
+        pool.with_columns(p_like=pl.Series(p_like))
+        .sort(["user_id", "p_like", "movie_id"], descending=[False, True, False])
+        .with_columns(rank=pl.int_range(1, pl.len() + 1).over("user_id"))
+    )
+    ratio = expected_like_ratio(perfect.select("user_id", "rank", "movie_id"), truth, k)
+    values = ratio["expected_like_ratio"].to_numpy()
+    return float(values.mean()) if len(values) else 0.0

@@ -6,7 +6,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from movierec.evaluation.truth import Truth, expected_like_ratio
+from movierec.evaluation.truth import Truth, expected_like_ratio, reranking_ceiling
 
 # genre 0 = Drama, 1 = Comedy. Film 10: Drama, rating 4.5 (p 0.3 + 0.3 + 0.4 if Drama is
 # preferred); film 11: Comedy, rating 3 (p 0.3, + 0.4 if preferred); film 12: Drama,
@@ -41,3 +41,14 @@ def test_only_the_first_k_count_and_a_missing_list_scores_zero() -> None:
     lists = pl.DataFrame({"user_id": [1, 1], "rank": [1, 2], "movie_id": [10, 11]})
     ratio = expected_like_ratio(lists, TRUTH, k=1)
     assert ratio["expected_like_ratio"].to_list() == pytest.approx([1.0, 0.0])
+
+
+def test_the_reranking_ceiling_orders_each_users_candidates_by_p_like() -> None:
+    """User 1's first two candidates are 11 and 12: a perfect re-ranker's top 1 is film
+    12 (0.4) of a best 1.0; with all three, film 10 (1.0). User 2's only candidate is 12
+    (0.0) of a best 0.6."""
+    candidates = pl.DataFrame(
+        {"user_id": [1, 1, 1, 2], "rank": [1, 2, 3, 1], "movie_id": [11, 12, 10, 12]}
+    )
+    assert reranking_ceiling(candidates, TRUTH, depth=2, k=1) == pytest.approx((0.4 + 0) / 2)
+    assert reranking_ceiling(candidates, TRUTH, depth=3, k=1) == pytest.approx((1.0 + 0) / 2)
