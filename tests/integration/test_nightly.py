@@ -78,11 +78,11 @@ def test_model_is_registered_with_its_files(warehouse: Paths) -> None:
     assert model["is_latest"] is True
 
 
-def test_shortlist_matches_exhaustive_scoring(warehouse: Paths, tmp_path: Path) -> None:
-    """The nightly's shortlisted run and an exhaustive run give the same top-10 sets for
+def test_retrieved_candidates_match_exhaustive_scoring(warehouse: Paths, tmp_path: Path) -> None:
+    """The nightly's run (retrieval candidates) and an exhaustive run give the same top-10 sets for
     at least 99 % of users."""
     paths = _copy(warehouse, tmp_path)
-    exhaustive = run_cli(paths, "recommend", "--candidates-per-genre", "0")
+    exhaustive = run_cli(paths, "recommend", "--candidates", "exhaustive")
     assert exhaustive.returncode == 0, exhaustive.stderr
     share = query(
         paths,

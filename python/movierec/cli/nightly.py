@@ -77,7 +77,8 @@ def nightly(
             )
     typer.echo(
         f"  run         {summary.run_id}: {summary.users:,} users, "
-        f"{summary.recommendations:,} rows, {summary.pairs_scored:,} pairs scored"
+        f"{summary.recommendations:,} rows, {summary.pairs_scored:,} pairs scored "
+        f"({summary.strategy}), {summary.cold_start_users:,} users without history"
     )
     typer.echo(f"  rows        {record.row_counts}")
     typer.echo(f"  warehouse   {paths.warehouse_path}")

@@ -79,14 +79,25 @@ def train(
 @app.command()
 def recommend(
     top_n: Annotated[int, typer.Option(help="Films kept per user.")] = RecommendSettings.top_n,
+    candidates: Annotated[
+        str,
+        typer.Option(
+            help="Films scored per user: 'retrieval' (ml_retrieval_candidates), 'shortlist' "
+            "(probe users' best per segment and genre) or 'exhaustive' (every unseen film)."
+        ),
+    ] = RecommendSettings.candidates,
     candidates_per_genre: Annotated[
-        int, typer.Option(help="Films shortlisted per segment and genre; 0 = score every film.")
+        int, typer.Option(help="shortlist: films shortlisted per segment and genre.")
     ] = RecommendSettings.candidates_per_genre,
 ) -> None:
     """Score every user against unseen films with the latest model; append the top N; publish."""
     paths = settings().paths
     with reported(paths):
-        scoring = RecommendSettings(top_n=top_n, candidates_per_genre=candidates_per_genre)
+        scoring = RecommendSettings(
+            top_n=top_n,
+            candidates=candidates,  # type: ignore[arg-type]
+            candidates_per_genre=candidates_per_genre,
+        )
         record = flows.recommend_step(paths, scoring, say)
     say(f"published {record.run_id} -> {paths.warehouse_path}")
 

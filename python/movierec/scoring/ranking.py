@@ -1,13 +1,16 @@
 """Rank films for users: score requests with the ONNX model and keep each user's top N.
 
-Two stages keep the nightly fast: a probe of a few users per segment scores the whole
-catalogue and shortlists, per (segment, genre), the films the forest ranks highest; then
-every user is scored exactly, by the exported model, on their segment's shortlist. The
-benchmark measures what the shortlist loses against exhaustive scoring. Features always
-come from the ml_scoring_features view, streamed as Arrow batches.
+Which films are scored per user (`RecommendSettings.candidates`):
+- retrieval (the default): the candidates ml_retrieval_candidates proposes, a few hundred
+  per user from cheap retrievers, re-ranked here by the exported model;
+- shortlist: a probe of a few users per segment scores the whole catalogue and
+  shortlists, per (segment, genre), the films the forest ranks highest; every user is then
+  scored on their segment's shortlist;
+- exhaustive: every unseen film.
+Features always come from the ml_scoring_features view, streamed as Arrow batches.
 
-The temp tables `scores`, `shortlist` and `chunk_users` live and die inside this module;
-what leaves it is Arrow.
+The temp tables `scores`, `retrieved`, `shortlist` and `chunk_users` live and die inside
+this module; what leaves it is Arrow.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from movierec.warehouse import (
     probe_users,
     request_all_films,
     request_pairs,
+    retrieve_candidates,
     sql_file,
 )
 
@@ -149,6 +153,27 @@ def _user_chunks(
     return [ids[i : i + size] for i in range(0, len(ids), size)]
 
 
+def _retrieve(
+    con: duckdb.DuckDBPyConnection, user_ids: Sequence[int] | None, as_of: datetime | None
+) -> int:
+    """Temp table `retrieved` (user_id, movie_id): retrieval's candidates at `as_of` for
+    `user_ids` (every user when None), computed once for all chunks. Returns the most
+    candidates any user got."""
+    if user_ids is None:
+        rows = con.execute("select user_id from core.dim_users").fetchall()
+        user_ids = [int(row[0]) for row in rows]
+    con.register("retrieved_rows", retrieve_candidates(con, user_ids, as_of))
+    con.execute(
+        "create or replace temp table retrieved as select user_id, movie_id from retrieved_rows"
+    )
+    con.unregister("retrieved_rows")
+    (most,) = con.execute(
+        "select coalesce(max(films), 0) from "
+        "(select count(*) as films from retrieved group by user_id)"
+    ).fetchall()[0]
+    return int(most)
+
+
 def rank_users(
     con: duckdb.DuckDBPyConnection,
     scorer: OnnxScorer,
@@ -162,7 +187,11 @@ def rank_users(
     or of `user_ids`."""
     started = time.perf_counter()
     stages: dict[str, float] = {}
-    if settings.candidates_per_genre:
+    if settings.source == "retrieval":
+        films_per_user = _retrieve(con, user_ids, as_of)
+        stages["retrieve"] = time.perf_counter() - started
+        progress(f"retrieved at most {films_per_user:,} candidate films per user")
+    elif settings.source == "shortlist":
         shortlisted = _shortlist_films(con, scorer, features, settings, as_of)
         stages["shortlist"] = time.perf_counter() - started
         (films_per_user,) = con.execute(
@@ -177,7 +206,20 @@ def rank_users(
     chunks = _user_chunks(con, user_ids, step)
     for number, chunk in enumerate(chunks, start=1):
         chunk_started = time.perf_counter()
-        if settings.candidates_per_genre:
+        if settings.source == "retrieval":
+            con.execute(
+                "create or replace temp table chunk_users as "
+                "select unnest($ids::bigint[]) as user_id",
+                {"ids": chunk},
+            )
+            request_pairs(
+                con,
+                sql_file("movierec.scoring", "retrieved_pairs"),
+                {"top_n": settings.top_n},
+                as_of,
+                settings.at_latest_viewing,
+            )
+        elif settings.source == "shortlist":
             con.execute(
                 "create or replace temp table chunk_users as "
                 "select unnest($ids::bigint[]) as user_id",
@@ -201,8 +243,9 @@ def rank_users(
             f"chunk {number}/{len(chunks)}: {len(chunk):,} users, {rows:,} pairs scored "
             f"in {time.perf_counter() - chunk_started:.1f} s"
         )
-    stages["score"] = time.perf_counter() - started - stages.get("shortlist", 0.0)
-    con.execute("drop table if exists scores")
+    stages["score"] = time.perf_counter() - started - sum(stages.values())
+    for table in ("scores", "retrieved", "shortlist", "chunk_users"):
+        con.execute(f"drop table if exists {table}")  # this module's own temp tables
     if moment is None:
         raise NoDataError("nothing to score: the warehouse has no users or no films")
     return Ranking(

@@ -26,6 +26,8 @@ class RunSummary:
     pairs_scored: int
     features_as_of: datetime
     seconds: float
+    cold_start_users: int
+    strategy: str
     stage_seconds: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -52,6 +54,12 @@ def recommend(
     generated_at = datetime.now(UTC).replace(tzinfo=None)
     top_n = ranking.top_n
     users = len(set(top_n.column("user_id").to_pylist()))
+    (cold_start,) = con.execute(
+        "select count(*) from core.dim_users as users where not exists ("
+        "select 1 from core.fct_interactions as seen where seen.user_id = users.user_id "
+        "and seen.interacted_at < $moment)",
+        {"moment": ranking.features_as_of},
+    ).fetchall()[0]
     con.execute("begin transaction")
     try:
         con.register("top_n_rows", top_n)
@@ -62,9 +70,11 @@ def recommend(
         )
         con.unregister("top_n_rows")
         con.execute(
-            "insert into ml_outputs.recommendation_runs values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "insert into ml_outputs.recommendation_runs (run_id, model_id, generated_at, "
+            "features_as_of, top_n, users, candidate_strategy, pairs_scored, seconds, "
+            "cold_start_users) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [run_id, model_id, generated_at, ranking.features_as_of, settings.top_n, users,
-             settings.strategy, ranking.pairs_scored, round(ranking.seconds, 3)],
+             settings.strategy, ranking.pairs_scored, round(ranking.seconds, 3), cold_start],
         )  # fmt: skip
         con.execute("commit")
     except BaseException:
@@ -78,6 +88,8 @@ def recommend(
         pairs_scored=ranking.pairs_scored,
         features_as_of=ranking.features_as_of,
         seconds=ranking.seconds,
+        cold_start_users=int(cold_start),
+        strategy=settings.strategy,
         stage_seconds=ranking.stage_seconds,
     )
 

@@ -25,6 +25,7 @@ from movierec.settings.paths import ENTITIES, Paths
 from movierec.settings.steps import (
     AuditSettings,
     BadRows,
+    CandidateSource,
     EvaluateSettings,
     FeatureSet,
     ForestParams,
@@ -44,6 +45,7 @@ __all__ = [
     "ENTITIES",
     "AuditSettings",
     "BadRows",
+    "CandidateSource",
     "EvaluateSettings",
     "FeatureSet",
     "ForestParams",

@@ -16,6 +16,7 @@ FeatureSet = Literal["all", "seed"]
 Mode = Literal["explicit", "implicit"]
 NegativeSampling = Literal["uniform", "popularity"]
 Split = Literal["time", "random"]
+CandidateSource = Literal["retrieval", "shortlist", "exhaustive"]
 BadRows = Literal["fail", "quarantine"]
 
 
@@ -134,8 +135,11 @@ class RecommendSettings:
     """How many films to keep per user and how to pick the ones to score."""
 
     top_n: int = 10
-    # Each probe user's best films per genre that join their segment's shortlist;
-    # 0 scores every unseen film (exhaustive). Defaults measured by bench_nightly.py.
+    # Which films are scored for each user: retrieval's candidates (ml_retrieval_candidates,
+    # `retrieval_candidates` per user), the probe users' shortlist, or every unseen film.
+    candidates: CandidateSource = "retrieval"
+    # shortlist: each probe user's best films per genre that join their segment's
+    # shortlist; 0 scores every unseen film (exhaustive). Measured by bench_nightly.py.
     candidates_per_genre: int = 15
     probe_users_per_segment: int = 256
     # Bounds memory: users are scored in chunks of about this many (user, film) pairs.
@@ -154,11 +158,19 @@ class RecommendSettings:
             raise SettingsError(f"top_n must be at least 1, got {self.top_n}")
         if self.candidates_per_genre < 0:
             raise SettingsError("candidates_per_genre must be >= 0 (0 = exhaustive)")
+        _one_of("candidates", self.candidates, ("retrieval", "shortlist", "exhaustive"))
+
+    @property
+    def source(self) -> CandidateSource:
+        """Where the scored films come from (a shortlist of 0 per genre is exhaustive)."""
+        if self.candidates == "shortlist" and self.candidates_per_genre == 0:
+            return "exhaustive"
+        return self.candidates
 
     @property
     def strategy(self) -> str:
-        if self.candidates_per_genre == 0:
-            return "exhaustive"
+        if self.source != "shortlist":
+            return self.source
         return (
             f"probe_top_k:{self.candidates_per_genre}"
             f"/probes_per_segment:{self.probe_users_per_segment}"

@@ -104,7 +104,7 @@ def _lists(top_n: pa.Table) -> dict[int, list[int]]:
 def test_exhaustive_ranking_is_the_best_unseen_films_ties_to_lower_ids(
     con: duckdb.DuckDBPyConnection, scorer: OnnxScorer
 ) -> None:
-    settings = RecommendSettings(top_n=5, candidates_per_genre=0)
+    settings = RecommendSettings(top_n=5, candidates="exhaustive")
     ranking = rank_users(con, scorer, FEATURES, settings)
     assert _lists(ranking.top_n) == _expected(scorer, 5)
     assert ranking.pairs_scored == N_USERS * N_MOVIES - len(SEEN)
@@ -115,8 +115,8 @@ def test_chunks_of_users_do_not_change_the_lists(
     con: duckdb.DuckDBPyConnection, scorer: OnnxScorer
 ) -> None:
     """One user per chunk (pairs_per_chunk below the catalogue) gives the same lists."""
-    whole = rank_users(con, scorer, FEATURES, RecommendSettings(top_n=5, candidates_per_genre=0))
-    chunked = RecommendSettings(top_n=5, candidates_per_genre=0, pairs_per_chunk=N_MOVIES)
+    whole = rank_users(con, scorer, FEATURES, RecommendSettings(top_n=5, candidates="exhaustive"))
+    chunked = RecommendSettings(top_n=5, candidates="exhaustive", pairs_per_chunk=N_MOVIES)
     assert _lists(rank_users(con, scorer, FEATURES, chunked).top_n) == _lists(whole.top_n)
 
 
@@ -125,7 +125,9 @@ def test_a_user_short_of_shortlisted_films_is_scored_on_every_film(
 ) -> None:
     """With 2 films per genre and probe, user 3 (30 films seen) still gets top_n films,
     the same as exhaustive scoring would give them."""
-    settings = RecommendSettings(top_n=5, candidates_per_genre=2, probe_users_per_segment=2)
+    settings = RecommendSettings(
+        top_n=5, candidates="shortlist", candidates_per_genre=2, probe_users_per_segment=2
+    )
     lists = _lists(rank_users(con, scorer, FEATURES, settings).top_n)
     assert lists[3] == _expected(scorer, 5)[3]
     assert all(len(films) == 5 for films in lists.values())
@@ -134,7 +136,7 @@ def test_a_user_short_of_shortlisted_films_is_scored_on_every_film(
 def test_ranking_a_subset_ranks_only_those_users(
     con: duckdb.DuckDBPyConnection, scorer: OnnxScorer
 ) -> None:
-    settings = RecommendSettings(top_n=3, candidates_per_genre=0)
+    settings = RecommendSettings(top_n=3, candidates="exhaustive")
     ranking = rank_users(con, scorer, FEATURES, settings, user_ids=[2, 7])
     assert _lists(ranking.top_n) == {u: _expected(scorer, 3)[u] for u in (2, 7)}
 
@@ -144,7 +146,7 @@ def test_recommend_appends_one_run_with_every_users_list(
 ) -> None:
     sources = (REPO / "dbt_project/models/staging/ml_outputs/_ml_outputs__sources.yml").read_text()
     create_tables(con, output_tables(sources, "ml_outputs"))
-    settings = RecommendSettings(top_n=4, candidates_per_genre=0)
+    settings = RecommendSettings(top_n=4, candidates="exhaustive")
     summary = recommend(con, scorer, "m-test", FEATURES, settings)
     assert summary.run_id.startswith("r")
     assert (summary.users, summary.recommendations) == (N_USERS, 4 * N_USERS)
@@ -159,3 +161,20 @@ def test_recommend_appends_one_run_with_every_users_list(
     assert _lists(stored) == _expected(scorer, 4)
     share = exhaustive_match_share(con, scorer, FEATURES, summary.run_id, [0, 5, 9], settings)
     assert share == 1.0
+
+
+def test_recommend_counts_users_without_history(
+    con: duckdb.DuckDBPyConnection, scorer: OnnxScorer
+) -> None:
+    """User 2's viewings removed: they are the run's one cold-start user, still served."""
+    sources = (REPO / "dbt_project/models/staging/ml_outputs/_ml_outputs__sources.yml").read_text()
+    create_tables(con, output_tables(sources, "ml_outputs"))
+    con.execute("delete from core.fct_interactions where user_id = 2")
+    summary = recommend(
+        con, scorer, "m-test", FEATURES, RecommendSettings(top_n=3, candidates="exhaustive")
+    )
+    assert (summary.cold_start_users, summary.users) == (1, N_USERS)
+    (stored,) = con.execute(
+        "select cold_start_users from ml_outputs.recommendation_runs"
+    ).fetchall()
+    assert stored == (1,)

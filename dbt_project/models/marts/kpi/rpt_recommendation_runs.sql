@@ -78,6 +78,7 @@ final as (
         concentration.exposure_gini,
         scores.avg_score,
         runs.pairs_scored,
+        runs.cold_start_user_count,
         runs.run_seconds,
         coalesce(scores.users_served, 0) as users_served,
         concentration.films_shown * 1.0 / concentration.catalogue_films as catalogue_coverage,

@@ -17,6 +17,7 @@ renamed as (
         top_n,
         users as user_count,
         pairs_scored,
+        cold_start_users as cold_start_user_count,
         seconds as run_seconds,
 
         -- timestamps
