@@ -25,10 +25,16 @@ from datetime import UTC, datetime, timedelta
 import duckdb
 import numpy as np
 import polars as pl
+import pyarrow as pa
 
 from movierec.errors import SettingsError
 from movierec.evaluation.metrics import catalogue_metrics, ranking_metrics
-from movierec.evaluation.truth import expected_like_ratio, reranking_ceiling, truth_of
+from movierec.evaluation.truth import (
+    best_expected_likes,
+    expected_like_ratio,
+    reranking_ceiling,
+    truth_of,
+)
 from movierec.model import ModelRecord, OnnxScorer, fit_forest, to_onnx
 from movierec.scoring import rank_users
 from movierec.settings import (
@@ -96,10 +102,11 @@ def evaluate_recommenders(
     # in the random split each user is scored as of their own latest landed viewing: the
     # held-out ratings lie inside the user's active period, often months before the cut-off
     scoring = RecommendSettings(top_n=k_max, at_latest_viewing=held_out is not None)
-    lists = {"model": _model_lists(con, contract, model, cutoff, scoring, progress)}
     evaluated = [int(r[0]) for r in con.execute("select user_id from evaluation_users").fetchall()]
-    candidates = pl.from_arrow(retrieve_candidates(con, evaluated, cutoff))
+    retrieved = retrieve_candidates(con, evaluated, cutoff)
+    candidates = pl.from_arrow(retrieved)
     assert isinstance(candidates, pl.DataFrame)
+    lists = {"model": _model_lists(con, contract, model, cutoff, scoring, retrieved, progress)}
     lists["retrieval"] = candidates.filter(pl.col("rank") <= k_max)
     for name in RECOMMENDERS[2:]:
         lists[name] = _baseline_lists(con, name, cutoff, k_max, settings.seed)
@@ -112,11 +119,13 @@ def evaluate_recommenders(
     )
 
     simulated = truth_of(con, cutoff)
+    ks = tuple(sorted({*settings.ks, 10}))
+    best = best_expected_likes(simulated, ks) if simulated else {}
     rows = []
     for recommender, frame in lists.items():
-        ratios = (
-            {k: expected_like_ratio(frame, simulated, k) for k in settings.ks} if simulated else {}
-        )
+        ratios = {
+            k: expected_like_ratio(frame, simulated, k, best[k]) for k in settings.ks if simulated
+        }
         for segment in ("all", *sorted(segments["segment"].unique().to_list())):
             users = segments if segment == "all" else segments.filter(pl.col("segment") == segment)
             in_segment = frame.join(users.select("user_id"), on="user_id")
@@ -141,7 +150,9 @@ def evaluate_recommenders(
                     rows += [
                         (recommender, depth, segment, "reranking_ceiling@10", ceiling)
                         for depth in settings.candidate_ks
-                        for ceiling in [reranking_ceiling(candidates, simulated, depth, 10)]
+                        for ceiling in [
+                            reranking_ceiling(candidates, simulated, depth, 10, best[10])
+                        ]
                     ]
     metrics = pl.DataFrame(
         rows, schema=["recommender", "k", "segment", "metric", "value"], orient="row"
@@ -181,10 +192,12 @@ def _model_lists(
     model: ModelRecord,
     cutoff: datetime,
     settings: RecommendSettings,
+    retrieved: pa.Table,
     progress: Progress,
 ) -> pl.DataFrame:
     """The model's configuration refitted on viewings before the cut-off, then the nightly's
-    shortlist and scoring path with features as of the cut-off."""
+    scoring path (on `retrieved`, retrieval's candidates at the cut-off) with features as of
+    the cut-off."""
     mode = TrainingMode.from_dict(model.training)
     data = training_rows(con, contract, model.features, mode, until=cutoff)
     forest = fit_forest(data.features, data.labels, ForestParams(**model.params))
@@ -194,7 +207,7 @@ def _model_lists(
     )
     scorer = OnnxScorer(to_onnx(forest, len(model.features)))
     users = [int(r[0]) for r in con.execute("select user_id from evaluation_users").fetchall()]
-    ranking = rank_users(con, scorer, model.features, settings, cutoff, progress, user_ids=users)
+    ranking = rank_users(con, scorer, model.features, settings, cutoff, progress, users, retrieved)
     lists = pl.from_arrow(ranking.top_n.select(["user_id", "rank", "movie_id"]))
     assert isinstance(lists, pl.DataFrame)
     return lists

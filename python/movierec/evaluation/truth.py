@@ -121,36 +121,45 @@ def truth_of(con: duckdb.DuckDBPyConnection, cutoff: datetime) -> Truth | None:
     )
 
 
-def expected_like_ratio(lists: pl.DataFrame, truth: Truth, k: int) -> pl.DataFrame:
-    """Per user of `truth`: the expected likes of their top-k list (user_id, rank,
-    movie_id) over the best expected likes of any k films they had not viewed (1.0 =
-    perfect; a missing or short list counts what it has)."""
-    row_of = pl.DataFrame({"user_id": truth.user_ids, "row": np.arange(len(truth.user_ids))})
-    col_of = pl.DataFrame({"movie_id": truth.movie_ids, "col": np.arange(len(truth.movie_ids))})
-    shown = lists.filter(pl.col("rank") <= k).join(row_of, on="user_id").join(col_of, on="movie_id")
-    shown_rows, shown_cols = shown["row"].to_numpy(), shown["col"].to_numpy()
-    got = np.zeros(len(truth.user_ids))
-    best = np.zeros(len(truth.user_ids))
-    depth = min(k, len(truth.movie_ids))
+def best_expected_likes(truth: Truth, ks: tuple[int, ...]) -> dict[int, npt.NDArray[np.float64]]:
+    """Per user of `truth` and per k: the most likes any k films they had not viewed can
+    expect (one pass over the users, a chunk at a time)."""
+    best = {k: np.zeros(len(truth.user_ids)) for k in ks}
+    deepest = min(max(ks), len(truth.movie_ids))
     for start in range(0, len(truth.user_ids), USERS_PER_CHUNK):
         rows = slice(start, start + USERS_PER_CHUNK)
         p_like = truth.p_like(rows)
-        in_chunk = (shown_rows >= start) & (shown_rows < start + USERS_PER_CHUNK)
-        np.add.at(
-            got, shown_rows[in_chunk], p_like[shown_rows[in_chunk] - start, shown_cols[in_chunk]]
-        )
         seen = (truth.seen_rows >= start) & (truth.seen_rows < start + USERS_PER_CHUNK)
-        p_like[truth.seen_rows[seen] - start, truth.seen_cols[seen]] = -1.0
-        top = -np.partition(-p_like, depth - 1, axis=1)[:, :depth]
-        best[rows] = np.clip(top, 0.0, None).sum(axis=1)
+        p_like[truth.seen_rows[seen] - start, truth.seen_cols[seen]] = 0.0
+        top = -np.sort(np.partition(-p_like, deepest - 1, axis=1)[:, :deepest], axis=1)
+        running = np.cumsum(top, axis=1)
+        for k in ks:
+            best[k][rows] = running[:, min(k, deepest) - 1]
+    return best
+
+
+def expected_like_ratio(
+    lists: pl.DataFrame, truth: Truth, k: int, best: npt.NDArray[np.float64]
+) -> pl.DataFrame:
+    """Per user of `truth`: the expected likes of their top-k list (user_id, rank,
+    movie_id) over `best` (`best_expected_likes` at k; 1.0 = perfect; a missing or short
+    list counts what it has)."""
+    row_of = pl.DataFrame({"user_id": truth.user_ids, "row": np.arange(len(truth.user_ids))})
+    col_of = pl.DataFrame({"movie_id": truth.movie_ids, "col": np.arange(len(truth.movie_ids))})
+    shown = lists.filter(pl.col("rank") <= k).join(row_of, on="user_id").join(col_of, on="movie_id")
+    rows, cols = shown["row"].to_numpy(), shown["col"].to_numpy()
+    got = np.zeros(len(truth.user_ids))
+    np.add.at(got, rows, truth.pair_p_like(rows, cols))
     ratio = np.divide(got, best, out=np.zeros_like(got), where=best > 0)
     return pl.DataFrame({"user_id": truth.user_ids, "expected_like_ratio": ratio})
 
 
-def reranking_ceiling(candidates: pl.DataFrame, truth: Truth, depth: int, k: int) -> float:
+def reranking_ceiling(
+    candidates: pl.DataFrame, truth: Truth, depth: int, k: int, best: npt.NDArray[np.float64]
+) -> float:
     """The mean expected-likes ratio of top-k lists that a perfect re-ranker would pick
     from each user's first `depth` candidates (user_id, rank, movie_id): what retrieval
-    leaves within reach."""
+    leaves within reach. `best`: `best_expected_likes` at k."""
     row_of = pl.DataFrame({"user_id": truth.user_ids, "row": np.arange(len(truth.user_ids))})
     col_of = pl.DataFrame({"movie_id": truth.movie_ids, "col": np.arange(len(truth.movie_ids))})
     pool = (
@@ -164,6 +173,6 @@ def reranking_ceiling(candidates: pl.DataFrame, truth: Truth, depth: int, k: int
         .sort(["user_id", "p_like", "movie_id"], descending=[False, True, False])
         .with_columns(rank=pl.int_range(1, pl.len() + 1).over("user_id"))
     )
-    ratio = expected_like_ratio(perfect.select("user_id", "rank", "movie_id"), truth, k)
+    ratio = expected_like_ratio(perfect.select("user_id", "rank", "movie_id"), truth, k, best)
     values = ratio["expected_like_ratio"].to_numpy()
     return float(values.mean()) if len(values) else 0.0

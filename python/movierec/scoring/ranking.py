@@ -154,15 +154,20 @@ def _user_chunks(
 
 
 def _retrieve(
-    con: duckdb.DuckDBPyConnection, user_ids: Sequence[int] | None, as_of: datetime | None
+    con: duckdb.DuckDBPyConnection,
+    user_ids: Sequence[int] | None,
+    as_of: datetime | None,
+    candidates: pa.Table | None,
 ) -> int:
     """Temp table `retrieved` (user_id, movie_id): retrieval's candidates at `as_of` for
-    `user_ids` (every user when None), computed once for all chunks. Returns the most
-    candidates any user got."""
-    if user_ids is None:
-        rows = con.execute("select user_id from core.dim_users").fetchall()
-        user_ids = [int(row[0]) for row in rows]
-    con.register("retrieved_rows", retrieve_candidates(con, user_ids, as_of))
+    `user_ids` (every user when None), computed once for all chunks (or `candidates`, when
+    given). Returns the most candidates any user got."""
+    if candidates is None:
+        if user_ids is None:
+            rows = con.execute("select user_id from core.dim_users").fetchall()
+            user_ids = [int(row[0]) for row in rows]
+        candidates = retrieve_candidates(con, user_ids, as_of)
+    con.register("retrieved_rows", candidates)
     con.execute(
         "create or replace temp table retrieved as select user_id, movie_id from retrieved_rows"
     )
@@ -182,13 +187,15 @@ def rank_users(
     as_of: datetime | None = None,
     progress: Progress = lambda _: None,
     user_ids: Sequence[int] | None = None,
+    candidates: pa.Table | None = None,
 ) -> Ranking:
     """The top N films unseen at `as_of` (None: the default scoring moment) of every user,
-    or of `user_ids`."""
+    or of `user_ids`. `candidates` (user_id, movie_id): retrieval's, when already fetched
+    for the same users and moment."""
     started = time.perf_counter()
     stages: dict[str, float] = {}
     if settings.source == "retrieval":
-        films_per_user = _retrieve(con, user_ids, as_of)
+        films_per_user = _retrieve(con, user_ids, as_of, candidates)
         stages["retrieve"] = time.perf_counter() - started
         progress(f"retrieved at most {films_per_user:,} candidate films per user")
     elif settings.source == "shortlist":

@@ -6,7 +6,12 @@ import numpy as np
 import polars as pl
 import pytest
 
-from movierec.evaluation.truth import Truth, expected_like_ratio, reranking_ceiling
+from movierec.evaluation.truth import (
+    Truth,
+    best_expected_likes,
+    expected_like_ratio,
+    reranking_ceiling,
+)
 
 # genre 0 = Drama, 1 = Comedy. Film 10: Drama, rating 4.5 (p 0.3 + 0.3 + 0.4 if Drama is
 # preferred); film 11: Comedy, rating 3 (p 0.3, + 0.4 if preferred); film 12: Drama,
@@ -32,14 +37,17 @@ def test_ratio_is_expected_likes_over_the_best_unseen_list() -> None:
     """User 1 shown films 11, 12 (0.3 + 0.4) of a best 10, 12 (1.0 + 0.4); user 2 shown
     10 only (0.6) of a best 10, 12 (0.6 + 0.0), film 11 being seen."""
     lists = pl.DataFrame({"user_id": [1, 1, 2], "rank": [1, 2, 1], "movie_id": [11, 12, 10]})
-    ratio = expected_like_ratio(lists, TRUTH, k=2)
+    best = best_expected_likes(TRUTH, (1, 2))
+    assert best[2] == pytest.approx([1.4, 0.6])
+    assert best[1] == pytest.approx([1.0, 0.6])
+    ratio = expected_like_ratio(lists, TRUTH, 2, best[2])
     assert ratio["user_id"].to_list() == [1, 2]
     assert ratio["expected_like_ratio"].to_list() == pytest.approx([0.7 / 1.4, 1.0])
 
 
 def test_only_the_first_k_count_and_a_missing_list_scores_zero() -> None:
     lists = pl.DataFrame({"user_id": [1, 1], "rank": [1, 2], "movie_id": [10, 11]})
-    ratio = expected_like_ratio(lists, TRUTH, k=1)
+    ratio = expected_like_ratio(lists, TRUTH, 1, best_expected_likes(TRUTH, (1,))[1])
     assert ratio["expected_like_ratio"].to_list() == pytest.approx([1.0, 0.0])
 
 
@@ -50,5 +58,6 @@ def test_the_reranking_ceiling_orders_each_users_candidates_by_p_like() -> None:
     candidates = pl.DataFrame(
         {"user_id": [1, 1, 1, 2], "rank": [1, 2, 3, 1], "movie_id": [11, 12, 10, 12]}
     )
-    assert reranking_ceiling(candidates, TRUTH, depth=2, k=1) == pytest.approx((0.4 + 0) / 2)
-    assert reranking_ceiling(candidates, TRUTH, depth=3, k=1) == pytest.approx((1.0 + 0) / 2)
+    best = best_expected_likes(TRUTH, (1,))[1]
+    assert reranking_ceiling(candidates, TRUTH, 2, 1, best) == pytest.approx((0.4 + 0) / 2)
+    assert reranking_ceiling(candidates, TRUTH, 3, 1, best) == pytest.approx((1.0 + 0) / 2)
