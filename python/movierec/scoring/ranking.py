@@ -213,34 +213,22 @@ def rank_users(
     chunks = _user_chunks(con, user_ids, step)
     for number, chunk in enumerate(chunks, start=1):
         chunk_started = time.perf_counter()
-        if settings.source == "retrieval":
-            con.execute(
-                "create or replace temp table chunk_users as "
-                "select unnest($ids::bigint[]) as user_id",
-                {"ids": chunk},
-            )
-            request_pairs(
-                con,
-                sql_file("movierec.scoring", "retrieved_pairs"),
-                {"top_n": settings.top_n},
-                as_of,
-                settings.at_latest_viewing,
-            )
-        elif settings.source == "shortlist":
-            con.execute(
-                "create or replace temp table chunk_users as "
-                "select unnest($ids::bigint[]) as user_id",
-                {"ids": chunk},
-            )
-            request_pairs(
-                con,
-                sql_file("movierec.scoring", "candidate_pairs"),
-                {"top_n": settings.top_n},
-                as_of,
-                settings.at_latest_viewing,
-            )
-        else:
+        if settings.source == "exhaustive":
             request_all_films(con, chunk, as_of, settings.at_latest_viewing)
+        else:
+            con.execute(
+                "create or replace temp table chunk_users as "
+                "select unnest($ids::bigint[]) as user_id",
+                {"ids": chunk},
+            )
+            pairs_sql = "retrieved_pairs" if settings.source == "retrieval" else "candidate_pairs"
+            request_pairs(
+                con,
+                sql_file("movierec.scoring", pairs_sql),
+                {"top_n": settings.top_n},
+                as_of,
+                settings.at_latest_viewing,
+            )
         _reset_scores(con)
         rows, chunk_moment = _score_requests(con, scorer, features, settings.batch_rows)
         parts.append(_top_n(con, settings.top_n))

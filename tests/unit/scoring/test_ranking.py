@@ -178,3 +178,36 @@ def test_recommend_counts_users_without_history(
         "select cold_start_users from ml_outputs.recommendation_runs"
     ).fetchall()
     assert stored == (1,)
+
+
+def test_retrieval_candidates_bound_the_lists_and_a_short_user_gets_every_film(
+    con: duckdb.DuckDBPyConnection, scorer: OnnxScorer
+) -> None:
+    """A stand-in retrieval proposes films 0..9 to everyone but user 5, who gets only film
+    20: each list is the best of the proposed films, and user 5 (one film) and user 3 (who
+    has seen 0..9), proposed fewer than top_n, are scored on the whole catalogue."""
+    con.execute("create table scoring.retrieval_requests (user_id bigint, requested_at timestamp)")
+    con.execute(
+        """
+        create view ml.ml_retrieval_candidates as
+        select requests.user_id, movies.movie_id,
+            row_number() over (partition by requests.user_id order by movies.movie_id)
+                as candidate_rank
+        from scoring.retrieval_requests as requests
+        inner join core.dim_movies as movies
+            on (requests.user_id != 5 and movies.movie_id < 10)
+            or (requests.user_id = 5 and movies.movie_id = 20)
+        where not exists (
+            select 1 from core.fct_interactions as seen
+            where seen.user_id = requests.user_id and seen.movie_id = movies.movie_id
+        )
+        """
+    )
+    ranking = rank_users(con, scorer, FEATURES, RecommendSettings(top_n=3))
+    lists, expected_all = _lists(ranking.top_n), _expected(scorer, 3)
+    assert (lists[5], lists[3]) == (expected_all[5], expected_all[3])
+    quality = np.array([[(m * 7 % N_MOVIES) / N_MOVIES] for m in range(10)], np.float32)
+    scores = scorer.positive_probability(quality)
+    for user in (u for u in range(N_USERS) if u not in (3, 5)):
+        proposed = [m for m in range(10) if (user, m) not in SEEN]
+        assert lists[user] == sorted(proposed, key=lambda m: (-scores[m], m))[:3]
