@@ -56,6 +56,13 @@ def ingest_movielens(
             "`evaluate --split random`, as ml-100k's ua/ub splits do; 0 lands them all."
         ),
     ] = MovieLensSettings.holdout_per_user,
+    holdout_share: Annotated[
+        float,
+        typer.Option(
+            help="Or hold out this share of each user's ratings (0.25: the published 75/25 "
+            "benchmark split)."
+        ),
+    ] = MovieLensSettings.holdout_share,
     holdout_seed: Annotated[
         int, typer.Option(help="Seed of the held-out draw.")
     ] = MovieLensSettings.holdout_seed,
@@ -63,7 +70,12 @@ def ingest_movielens(
     """Read a GroupLens MovieLens-100k folder, check it and land it as one batch."""
     paths = settings().paths
     with reported():
-        ingest = MovieLensSettings(liked_min_rating, holdout_per_user, holdout_seed)
+        ingest = MovieLensSettings(
+            liked_min_rating=liked_min_rating,
+            holdout_per_user=holdout_per_user,
+            holdout_share=holdout_share,
+            holdout_seed=holdout_seed,
+        )
         flows.ingest_movielens(paths, path, ingest, typer.echo)
 
 

@@ -1,6 +1,6 @@
 """Floor 4: judging recommendation lists on held-out viewings, against baselines."""
 
-from movierec.evaluation.holdout import hold_out_per_user
+from movierec.evaluation.holdout import hold_out_per_user, hold_out_share
 from movierec.evaluation.metrics import catalogue_metrics, gini, ranking_metrics
 from movierec.evaluation.offline import (
     RECOMMENDERS,
@@ -18,6 +18,7 @@ __all__ = [
     "evaluate_recommenders",
     "gini",
     "hold_out_per_user",
+    "hold_out_share",
     "ranking_metrics",
     "summary_table",
 ]

@@ -11,7 +11,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from movierec.errors import RawContractError
-from movierec.evaluation import hold_out_per_user
+from movierec.evaluation import hold_out_per_user, hold_out_share
 from movierec.land import (
     ErasureRequest,
     land_batch,
@@ -71,6 +71,10 @@ def ingest_movielens(
     if settings.holdout_per_user:
         tables["interactions"], held_out = hold_out_per_user(
             tables["interactions"], settings.holdout_per_user, settings.holdout_seed
+        )
+    elif settings.holdout_share:
+        tables["interactions"], held_out = hold_out_share(
+            tables["interactions"], settings.holdout_share, settings.holdout_seed
         )
     landing = _land(paths, tables)
     progress(_describe(landing))

@@ -49,6 +49,8 @@ class MovieLensSettings:
     liked_min_rating: int = 4
     # ratings held out per user for `evaluate --split random`; 0 lands them all
     holdout_per_user: int = 0
+    # or this share of each user's ratings (0.25: the published 75/25 benchmark split)
+    holdout_share: float = 0.0
     holdout_seed: int = 7
 
     def __post_init__(self) -> None:
@@ -56,6 +58,10 @@ class MovieLensSettings:
             raise SettingsError(f"liked_min_rating must be in 1..5, got {self.liked_min_rating}")
         if self.holdout_per_user < 0:
             raise SettingsError(f"holdout_per_user must be >= 0, got {self.holdout_per_user}")
+        if not 0 <= self.holdout_share < 1:
+            raise SettingsError(f"holdout_share must be in [0, 1), got {self.holdout_share}")
+        if self.holdout_per_user and self.holdout_share:
+            raise SettingsError("hold out either a number per user or a share, not both")
 
 
 @dataclass(frozen=True)
