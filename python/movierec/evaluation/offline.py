@@ -106,7 +106,9 @@ def evaluate_recommenders(
     retrieved = retrieve_candidates(con, evaluated, cutoff)
     candidates = pl.from_arrow(retrieved)
     assert isinstance(candidates, pl.DataFrame)
-    lists = {"model": _model_lists(con, contract, model, cutoff, scoring, retrieved, progress)}
+    lists = {
+        "model": _model_lists(con, contract, model, cutoff, scoring, evaluated, retrieved, progress)
+    }
     lists["retrieval"] = candidates.filter(pl.col("rank") <= k_max)
     for name in RECOMMENDERS[2:]:
         lists[name] = _baseline_lists(con, name, cutoff, k_max, settings.seed)
@@ -118,7 +120,7 @@ def evaluate_recommenders(
         + ("after the cut-off" if held_out is None else "held out")
     )
 
-    simulated = truth_of(con, cutoff)
+    simulated = truth_of(con, evaluated, cutoff)
     ks = tuple(sorted({*settings.ks, 10}))
     best = best_expected_likes(simulated, ks) if simulated else {}
     rows = []
@@ -192,12 +194,13 @@ def _model_lists(
     model: ModelRecord,
     cutoff: datetime,
     settings: RecommendSettings,
+    users: list[int],
     retrieved: pa.Table,
     progress: Progress,
 ) -> pl.DataFrame:
     """The model's configuration refitted on viewings before the cut-off, then the nightly's
-    scoring path (on `retrieved`, retrieval's candidates at the cut-off) with features as of
-    the cut-off."""
+    scoring path for `users` (on `retrieved`, retrieval's candidates at the cut-off) with
+    features as of the cut-off."""
     mode = TrainingMode.from_dict(model.training)
     data = training_rows(con, contract, model.features, mode, until=cutoff)
     forest = fit_forest(data.features, data.labels, ForestParams(**model.params))
@@ -206,7 +209,6 @@ def _model_lists(
         "rows from before the cut-off"
     )
     scorer = OnnxScorer(to_onnx(forest, len(model.features)))
-    users = [int(r[0]) for r in con.execute("select user_id from evaluation_users").fetchall()]
     ranking = rank_users(con, scorer, model.features, settings, cutoff, progress, users, retrieved)
     lists = pl.from_arrow(ranking.top_n.select(["user_id", "rank", "movie_id"]))
     assert isinstance(lists, pl.DataFrame)

@@ -11,6 +11,7 @@ ratio is the measure that means something. A catalogue whose users state no pref
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -65,18 +66,19 @@ class Truth:
         )
 
 
-def truth_of(con: duckdb.DuckDBPyConnection, cutoff: datetime) -> Truth | None:
-    """The simulator's p(like) inputs for the evaluated users (temp table
-    evaluation_users) and every film, film ages as of the latest viewing's year; None
-    unless every user stated preferred genres."""
+def truth_of(
+    con: duckdb.DuckDBPyConnection, evaluated: Sequence[int], cutoff: datetime
+) -> Truth | None:
+    """The simulator's p(like) inputs for the `evaluated` users and every film, film ages as of the
+    latest viewing's year; None unless every user stated preferred genres."""
     users = query_frame(
         con,
         """
-        select evaluated.user_id, users.segment, users.has_stated_preferences
-        from evaluation_users as evaluated
-        inner join core.dim_users as users on evaluated.user_id = users.user_id
-        order by evaluated.user_id
+        select user_id, segment, has_stated_preferences from core.dim_users
+        where user_id in (select unnest($ids::bigint[]))
+        order by user_id
         """,
+        {"ids": list(evaluated)},
     )
     if users.height == 0 or not users["has_stated_preferences"].all():
         return None

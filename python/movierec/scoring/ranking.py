@@ -143,29 +143,21 @@ def _shortlist_films(
     return int(count)
 
 
-def _user_chunks(
-    con: duckdb.DuckDBPyConnection, user_ids: Sequence[int] | None, size: int
-) -> list[list[int]]:
-    if user_ids is None:
-        rows = con.execute("select user_id from core.dim_users order by user_id").fetchall()
-        user_ids = [int(row[0]) for row in rows]
-    ids = list(user_ids)
-    return [ids[i : i + size] for i in range(0, len(ids), size)]
+def _every_user(con: duckdb.DuckDBPyConnection) -> list[int]:
+    rows = con.execute("select user_id from core.dim_users order by user_id").fetchall()
+    return [int(row[0]) for row in rows]
 
 
 def _retrieve(
     con: duckdb.DuckDBPyConnection,
-    user_ids: Sequence[int] | None,
+    user_ids: Sequence[int],
     as_of: datetime | None,
     candidates: pa.Table | None,
 ) -> int:
     """Temp table `retrieved` (user_id, movie_id): retrieval's candidates at `as_of` for
-    `user_ids` (every user when None), computed once for all chunks (or `candidates`, when
-    given). Returns the most candidates any user got."""
+    `user_ids`, computed once for all chunks (or `candidates`, when given). Returns the
+    most candidates any user got."""
     if candidates is None:
-        if user_ids is None:
-            rows = con.execute("select user_id from core.dim_users").fetchall()
-            user_ids = [int(row[0]) for row in rows]
         candidates = retrieve_candidates(con, user_ids, as_of)
     con.register("retrieved_rows", candidates)
     con.execute(
@@ -194,8 +186,9 @@ def rank_users(
     for the same users and moment."""
     started = time.perf_counter()
     stages: dict[str, float] = {}
+    ids = list(user_ids) if user_ids is not None else _every_user(con)
     if settings.source == "retrieval":
-        films_per_user = _retrieve(con, user_ids, as_of, candidates)
+        films_per_user = _retrieve(con, ids, as_of, candidates)
         stages["retrieve"] = time.perf_counter() - started
         progress(f"retrieved at most {films_per_user:,} candidate films per user")
     elif settings.source == "shortlist":
@@ -210,7 +203,7 @@ def rank_users(
 
     pairs, moment, parts = 0, None, []
     step = max(1, settings.pairs_per_chunk // max(1, int(films_per_user)))
-    chunks = _user_chunks(con, user_ids, step)
+    chunks = [ids[i : i + step] for i in range(0, len(ids), step)]
     for number, chunk in enumerate(chunks, start=1):
         chunk_started = time.perf_counter()
         if settings.source == "exhaustive":
@@ -221,11 +214,16 @@ def rank_users(
                 "select unnest($ids::bigint[]) as user_id",
                 {"ids": chunk},
             )
-            pairs_sql = "retrieved_pairs" if settings.source == "retrieval" else "candidate_pairs"
+            # the shortlist's pairs drop films seen before `as_of`; retrieval's already did
+            params: dict[str, object] = {"top_n": settings.top_n}
+            if settings.source == "retrieval":
+                pairs_sql = "retrieved_pairs"
+            else:
+                pairs_sql, params["as_of"] = "candidate_pairs", as_of
             request_pairs(
                 con,
                 sql_file("movierec.scoring", pairs_sql),
-                {"top_n": settings.top_n},
+                params,
                 as_of,
                 settings.at_latest_viewing,
             )

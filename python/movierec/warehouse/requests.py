@@ -28,11 +28,9 @@ def request_pairs(
     at_latest_viewing: bool = False,
 ) -> int:
     """Replace the scoring requests with the (user_id, movie_id) rows of `select_sql`
-    (named parameters `params`; `$as_of` is bound too). Returns how many were written."""
-    con.execute(
-        f"create or replace temp table requested_pairs as {select_sql}",
-        {**(params or {}), **({"as_of": as_of} if "$as_of" in select_sql else {})},
-    )
+    (with its named parameters `params`), each at `as_of` or, with `at_latest_viewing`,
+    just after the user's latest viewing before it. Returns how many were written."""
+    con.execute(f"create or replace temp table requested_pairs as {select_sql}", params or {})
     con.execute("delete from scoring.scoring_requests")
     con.execute(
         sql_file("movierec.warehouse", "write_requests"),
