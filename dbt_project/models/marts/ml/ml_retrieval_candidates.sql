@@ -14,6 +14,11 @@
     Each retriever ranks the films the user had not viewed; the union keeps each film's
     best rank (ties: knn, popular, recent, genre, then the lower movie_id) and the first
     `retrieval_candidates` per request. A user without history gets popularity.
+
+    Audiences and co-viewings come from the point-in-time interval histories
+    (int_movie_viewer_histories_accumulated, int_movie_pair_histories_accumulated), so
+    requests at many different moments (one per user, as re-ranker training asks) cost
+    about as much as their films' neighbourhoods, not a rebuild of co-viewing per moment.
 -#}
 
 with
@@ -56,65 +61,88 @@ moments as (
     select distinct requested_at from requests
 ),
 
-first_views as (
-    select
-        user_id,
-        movie_id,
-        min(interacted_at) as first_viewed_at
-    from interactions
-    group by
-        user_id,
-        movie_id
+movies as (
+    select * from {{ ref('dim_movies') }}
 ),
 
--- what was known at each moment: every viewer's first viewing of each film before it
-known_views as (
-    select
-        moments.requested_at,
-        first_views.user_id,
-        first_views.movie_id,
-        first_views.first_viewed_at
-    from moments
-    inner join first_views on moments.requested_at > first_views.first_viewed_at
+viewer_histories as (
+    select * from {{ ref('int_movie_viewer_histories_accumulated') }}
 ),
 
+pair_histories as (
+    select * from {{ ref('int_movie_pair_histories_accumulated') }}
+),
+
+-- what each requesting user had viewed before their moment
+histories as (
+    select distinct
+        requests.user_id,
+        requests.requested_at,
+        interactions.movie_id
+    from requests
+    inner join interactions
+        on
+            requests.user_id = interactions.user_id
+            and requests.requested_at > interactions.interacted_at
+),
+
+-- every film's distinct viewers before each moment, and within the recent window
 film_viewers as (
     select
-        requested_at,
-        movie_id,
-        count(*) as viewers,
-        sum(
-            case
-                when
-                    first_viewed_at
-                    >= {{ dbt.dateadd('day', -var('recent_popularity_days'), 'requested_at') }}
-                    then 1
-                else 0
-            end
-        ) as recent_viewers
-    from known_views
-    group by
-        requested_at,
-        movie_id
+        moments.requested_at,
+        movies.movie_id,
+        now_history.prior_viewers as viewers,
+        now_history.prior_viewers - coalesce(window_history.prior_viewers, 0)
+            as recent_viewers
+    from moments
+    cross join movies
+    inner join viewer_histories as now_history
+        on
+            movies.movie_id = now_history.movie_id
+            and {{ interval_holds('now_history', 'moments.requested_at') }}
+    left join viewer_histories as window_history
+        on
+            movies.movie_id = window_history.movie_id
+            and {{ interval_holds(
+                'window_history',
+                dbt.dateadd('day', -var('recent_popularity_days'), 'moments.requested_at')
+            ) }}
 ),
 
+-- the films whose neighbours some request needs, at that request's moment
+history_films as (
+    select distinct
+        requested_at,
+        movie_id
+    from histories
+),
+
+-- co-viewers of each such film with every other film before the moment (pairs are
+-- stored once, as (smaller id, larger id): look both ways)
 co_viewers as (
     select
-        one.requested_at,
-        one.movie_id,
-        other.movie_id as other_movie_id,
-        count(*) as co_viewers
-    from known_views as one
-    inner join known_views as other
+        history_films.requested_at,
+        history_films.movie_id,
+        pairs.other_movie_id,
+        pairs.prior_interactions as co_viewers
+    from history_films
+    inner join pair_histories as pairs
         on
-            one.requested_at = other.requested_at
-            and one.user_id = other.user_id
-            and one.movie_id != other.movie_id
-    group by
-        one.requested_at,
-        one.movie_id,
-        other.movie_id
-    having count(*) >= {{ var('retrieval_min_support') }}
+            history_films.movie_id = pairs.movie_id
+            and {{ interval_holds('pairs', 'history_films.requested_at') }}
+    where pairs.prior_interactions >= {{ var('retrieval_min_support') }}
+    union all
+    select
+        history_films.requested_at,
+        history_films.movie_id,
+        pairs.movie_id as other_movie_id,
+        pairs.prior_interactions as co_viewers
+    from history_films
+    inner join pair_histories as pairs
+        on
+            history_films.movie_id = pairs.other_movie_id
+            and {{ interval_holds('pairs', 'history_films.requested_at') }}
+    where pairs.prior_interactions >= {{ var('retrieval_min_support') }}
 ),
 
 similarities as (
@@ -150,18 +178,6 @@ neighbours as (
         from similarities
     ) as ranked
     where nearness <= {{ var('retrieval_neighbours') }}
-),
-
-histories as (
-    select
-        requests.user_id,
-        requests.requested_at,
-        known_views.movie_id
-    from requests
-    inner join known_views
-        on
-            requests.requested_at = known_views.requested_at
-            and requests.user_id = known_views.user_id
 ),
 
 knn_scores as (
