@@ -52,6 +52,11 @@ feature_interactions as (
     select * from {{ ref('fct_interactions') }}
 ),
 
+-- retrieval's proposals of the current run, with each retriever's rank and score
+feature_retrieved as (
+    select * from {{ ref('stg_scoring__retrieved_candidates') }}
+),
+
 request_keys as (
     select distinct
         user_id,
@@ -256,7 +261,18 @@ features as (
         cast(genre_signals.user_genre_prior_interactions as {{ type_double() }})
         / greatest(user_signals.user_prior_interactions, 1) as user_genre_share,
         cast(coalesce(co_view_signals.cooccurrence_score, 0) as {{ type_double() }})
-            as cooccurrence_score
+            as cooccurrence_score,
+
+        -- retrieval's view of the pair at the same moment: each retriever's rank (one
+        -- past the cap when it did not propose the film) and the knn score (0)
+        {% for rank in ['candidate_rank', 'knn_rank', 'popularity_rank',
+                        'recent_popularity_rank', 'genre_rank'] -%}
+        cast(
+            coalesce(feature_retrieved.{{ rank }}, {{ var('retrieval_candidates') + 1 }})
+            as {{ type_double() }}
+        ) as {{ 'retrieval_rank' if rank == 'candidate_rank' else rank }},
+        {% endfor -%}
+        cast(coalesce(feature_retrieved.knn_score, 0) as {{ type_double() }}) as knn_score
     from {{ requests }}
     inner join feature_users
         on {{ requests }}.user_id = feature_users.user_id
@@ -282,6 +298,11 @@ features as (
             {{ requests }}.user_id = co_view_signals.user_id
             and {{ requests }}.movie_id = co_view_signals.movie_id
             and {{ requests }}.requested_at = co_view_signals.requested_at
+    left join feature_retrieved
+        on
+            {{ requests }}.user_id = feature_retrieved.user_id
+            and {{ requests }}.movie_id = feature_retrieved.movie_id
+            and {{ requests }}.requested_at = feature_retrieved.requested_at
 ),
 {%- endmacro %}
 

@@ -11,8 +11,15 @@ import polars as pl
 import pyarrow.parquet as pq
 import pytest
 
-from movierec.settings import Paths
-from movierec.warehouse import request_all_films, run_dbt
+from movierec.settings import Paths, TrainingMode
+from movierec.training import training_rows
+from movierec.warehouse import (
+    parse_feature_contract,
+    request_all_films,
+    request_pairs,
+    retrieve_candidates,
+    run_dbt,
+)
 from tests.integration.harness import N_INTERACTIONS, N_MOVIES, N_USERS, paths_for, query, run_cli
 
 pytestmark = pytest.mark.integration
@@ -137,7 +144,7 @@ def test_every_model_is_documented_and_tested(warehouse: Paths, tmp_path: Path) 
         for dep in node["depends_on"]["nodes"]
     } | {test["depends_on"]["nodes"][0] for test in manifest.get("unit_tests", {}).values()}
     models = {k: v for k, v in manifest["nodes"].items() if v["resource_type"] == "model"}
-    assert len(models) == 35
+    assert len(models) == 36
     for key, model in models.items():
         assert model["description"].strip(), f"{key} has no description"
         assert key in tested, f"{key} has no test"
@@ -185,3 +192,78 @@ def test_bad_landing_stops_the_build_and_keeps_the_warehouse(
     assert result.returncode == 1
     assert f"{bad}: column 'user_id': wrong type: int32, expected bigint" in result.stderr
     assert paths.warehouse_path.read_bytes() == before
+
+
+def test_reranker_training_rows_are_retrievals_candidates(warehouse: Paths, tmp_path: Path) -> None:
+    """Re-ranker training rows are exactly retrieval's candidates at the training moments
+    (each user's first viewing, and one viewing inside the history of users with two or
+    more films), labelled by whether the user viewed the film from that moment on; the
+    retrieval features are retrieval's own ranks at the same moment."""
+    copy = tmp_path / "w.duckdb"
+    shutil.copy(warehouse.warehouse_path, copy)
+    contract = parse_feature_contract(warehouse.ml_features_yml.read_text())
+    mode = TrainingMode(mode="implicit", negative_sampling="retrieval")
+    with duckdb.connect(str(copy)) as con:
+        rows = training_rows(con, contract, contract.features, mode)
+        candidates, chosen, cold_knn = con.execute(
+            """
+            select count(*),
+                count(*) filter (where exists (
+                    select 1 from core.fct_interactions as f
+                    where f.user_id = c.user_id and f.movie_id = c.movie_id
+                        and f.interacted_at >= c.requested_at)),
+                count(*) filter (where c.knn_rank is not null and c.requested_at = (
+                    select min(interacted_at) from core.fct_interactions as f
+                    where f.user_id = c.user_id))
+            from scoring.retrieved_candidates as c
+            """
+        ).fetchall()[0]
+        moments = con.execute(
+            "select count(*), count(distinct user_id) from "
+            "(select distinct user_id, requested_at from scoring.retrieved_candidates)"
+        ).fetchall()[0]
+        ranks = sorted(
+            r[0]
+            for r in con.execute(
+                "select candidate_rank from scoring.retrieved_candidates"
+            ).fetchall()
+        )
+        (with_history,) = con.execute(
+            "select count(*) from (select user_id from core.fct_interactions group by user_id "
+            "having count(distinct movie_id) >= 2 and count(distinct interacted_at) >= 2)"
+        ).fetchall()[0]
+    assert len(rows.labels) == candidates > 0
+    assert int(rows.labels.sum()) == chosen > 0
+    assert cold_knn == 0  # no history at a first viewing: knn proposes nothing
+    assert moments[1] == N_USERS
+    assert N_USERS + with_history >= moments[0] > N_USERS
+    retrieval_rank = rows.features[:, contract.features.index("retrieval_rank")]
+    assert sorted(retrieval_rank.astype(int).tolist()) == ranks
+
+
+def test_scored_pairs_see_retrievals_ranks_at_their_own_moment(
+    warehouse: Paths, tmp_path: Path
+) -> None:
+    """Retrieval and scoring take each user's moment from one rule, so every retrieved
+    pair is scored with retrieval's rank for it, also at each user's latest viewing."""
+    copy = tmp_path / "w.duckdb"
+    shutil.copy(warehouse.warehouse_path, copy)
+    with duckdb.connect(str(copy)) as con:
+        users = [r[0] for r in con.execute("select user_id from core.dim_users").fetchall()]
+        for at_latest_viewing in (False, True):
+            candidates = retrieve_candidates(con, users, None, at_latest_viewing)
+            con.register("proposed", candidates)
+            request_pairs(
+                con, "select user_id, movie_id from proposed", {}, None, at_latest_viewing
+            )
+            mismatched, scored, moments = con.execute(
+                """
+                select count(*) filter (where f.retrieval_rank != p.rank), count(*),
+                    count(distinct f.requested_at)
+                from ml.ml_scoring_features as f
+                inner join proposed as p using (user_id, movie_id)
+                """
+            ).fetchall()[0]
+            con.unregister("proposed")
+            assert (mismatched, scored) == (0, candidates.num_rows)
+            assert (moments > 1) == at_latest_viewing

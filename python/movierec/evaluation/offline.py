@@ -103,7 +103,7 @@ def evaluate_recommenders(
     # held-out ratings lie inside the user's active period, often months before the cut-off
     scoring = RecommendSettings(top_n=k_max, at_latest_viewing=held_out is not None)
     evaluated = [int(r[0]) for r in con.execute("select user_id from evaluation_users").fetchall()]
-    retrieved = retrieve_candidates(con, evaluated, cutoff)
+    retrieved = retrieve_candidates(con, evaluated, cutoff, scoring.at_latest_viewing)
     candidates = pl.from_arrow(retrieved)
     assert isinstance(candidates, pl.DataFrame)
     lists = {

@@ -28,6 +28,7 @@ from movierec.model import OnnxScorer
 from movierec.settings import RecommendSettings
 from movierec.warehouse import (
     feature_batches,
+    keep_retrieved,
     probe_users,
     request_all_films,
     request_pairs,
@@ -152,13 +153,17 @@ def _retrieve(
     con: duckdb.DuckDBPyConnection,
     user_ids: Sequence[int],
     as_of: datetime | None,
+    settings: RecommendSettings,
     candidates: pa.Table | None,
 ) -> int:
-    """Temp table `retrieved` (user_id, movie_id): retrieval's candidates at `as_of` for
-    `user_ids`, computed once for all chunks (or `candidates`, when given). Returns the
-    most candidates any user got."""
+    """Temp table `retrieved` (user_id, movie_id): retrieval's candidates for `user_ids`
+    at the moments they are scored at, computed once for all chunks (or `candidates`,
+    when given: they become the proposals the features read). Returns the most
+    candidates any user got."""
     if candidates is None:
-        candidates = retrieve_candidates(con, user_ids, as_of)
+        candidates = retrieve_candidates(con, user_ids, as_of, settings.at_latest_viewing)
+    else:
+        keep_retrieved(con, candidates)
     con.register("retrieved_rows", candidates)
     con.execute(
         "create or replace temp table retrieved as select user_id, movie_id from retrieved_rows"
@@ -188,7 +193,7 @@ def rank_users(
     stages: dict[str, float] = {}
     ids = list(user_ids) if user_ids is not None else _every_user(con)
     if settings.source == "retrieval":
-        films_per_user = _retrieve(con, ids, as_of, candidates)
+        films_per_user = _retrieve(con, ids, as_of, settings, candidates)
         stages["retrieve"] = time.perf_counter() - started
         progress(f"retrieved at most {films_per_user:,} candidate films per user")
     elif settings.source == "shortlist":

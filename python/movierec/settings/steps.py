@@ -14,7 +14,7 @@ from movierec.errors import SettingsError
 
 FeatureSet = Literal["all", "seed"]
 Mode = Literal["explicit", "implicit"]
-NegativeSampling = Literal["uniform", "popularity"]
+NegativeSampling = Literal["uniform", "popularity", "retrieval"]
 Split = Literal["time", "random"]
 CandidateSource = Literal["retrieval", "shortlist", "exhaustive"]
 BadRows = Literal["fail", "quarantine"]
@@ -92,7 +92,9 @@ class TrainingMode:
     """How training rows are labelled (config [training]; see `movierec.training`).
 
     explicit: every viewing is a row, labelled liked or not. implicit: every viewing is a
-    positive, set against `negatives_per_positive` sampled unviewed films.
+    positive, set against `negatives_per_positive` sampled unviewed films; or, with
+    `negative_sampling = "retrieval"`, retrieval's candidates at one moment per user,
+    labelled by whether the user went on to view them (`negatives_per_positive` unused).
     """
 
     mode: Mode = "explicit"
@@ -102,7 +104,7 @@ class TrainingMode:
 
     def __post_init__(self) -> None:
         _one_of("mode", self.mode, ("explicit", "implicit"))
-        _one_of("negative_sampling", self.negative_sampling, ("uniform", "popularity"))
+        _one_of("negative_sampling", self.negative_sampling, ("uniform", "popularity", "retrieval"))
         if self.negatives_per_positive < 1:
             raise SettingsError(
                 f"negatives_per_positive must be at least 1, got {self.negatives_per_positive}"

@@ -3,10 +3,18 @@
 explicit (the seed's, the simulator's default): every viewing is a row, labelled by
 whether the viewer liked it; the forest learns "liked among viewed".
 
-implicit: every viewing is a positive; beside each, `negatives_per_positive` films the
-user had not viewed are sampled (uniformly or by popularity, seeded) at the same moment;
-the forest learns what a user will choose to watch. A negative's features come from
-ml_sampled_features, the same SQL as the positives', as of the positive's moment.
+implicit, with `negative_sampling` uniform or popularity: every viewing is a positive;
+beside each, `negatives_per_positive` films the user had not viewed are sampled (seeded)
+at the same moment; the forest learns what a user will choose to watch. A negative's
+features come from ml_sampled_features, the same SQL as the positives', as of the
+positive's moment.
+
+implicit with `negative_sampling = "retrieval"` (the re-ranker): the rows are retrieval's
+own candidates at past moments, one seeded moment per user inside their history. A
+candidate the user went on to view is a positive, every other candidate a (hard)
+negative; films retrieval did not propose are not rows, since the re-ranker never sees
+them. The features, retrieval's ranks and scores among them, come from
+ml_sampled_features as of the moment.
 """
 
 from __future__ import annotations
@@ -21,7 +29,13 @@ import pyarrow as pa
 
 from movierec.errors import NoDataError
 from movierec.settings import TrainingMode
-from movierec.warehouse import FeatureContract, feature_matrix, float32_select, sql_file
+from movierec.warehouse import (
+    FeatureContract,
+    feature_matrix,
+    float32_select,
+    retrieve,
+    sql_file,
+)
 
 # films drawn per wanted negative, before the user's own films and repeats drop out; rows
 # still short after a round draw again, up to MAX_ROUNDS (a user who has seen nearly the
@@ -128,6 +142,43 @@ def sample_negatives(
     return int(count)
 
 
+def retrieval_rows(
+    con: duckdb.DuckDBPyConnection,
+    columns: tuple[str, ...],
+    mode: TrainingMode,
+    until: datetime | None = None,
+) -> TrainingRows:
+    """Retrieval's candidates at one seeded moment per user (before `until`), labelled
+    chosen when the user viewed them from that moment on (before `until`)."""
+    params = {"until": until, "seed": mode.sampling_seed}
+    retrieve(con, _sql("retrieval_moments"), params)
+    con.execute(_sql("chosen_candidates"), {"until": until})
+    con.execute("delete from scoring.sampled_requests")
+    con.execute(
+        "insert into scoring.sampled_requests (user_id, movie_id, requested_at) "
+        "select user_id, movie_id, requested_at from chosen_candidates"
+    )
+    # in a fixed order, as _sampled_rows
+    table = con.sql(
+        f"select user_id, requested_at, chosen, {float32_select(columns)} from ("
+        "select features.*, labels.chosen from ml.ml_sampled_features as features "
+        "inner join chosen_candidates as labels using (user_id, movie_id, requested_at)) "
+        "order by requested_at, user_id, movie_id"
+    ).to_arrow_table()
+    con.execute("drop table chosen_candidates")
+    if table.num_rows == 0:
+        raise NoDataError(
+            "no re-ranker training rows: retrieval proposed nothing at the training moments "
+            "(users need at least two films viewed before the cut-off)"
+        )
+    return TrainingRows(
+        features=feature_matrix(table, columns),
+        labels=table.column("chosen").to_numpy().astype(np.int8),
+        requested_at=table.column("requested_at").to_numpy(),
+        user_ids=table.column("user_id").to_numpy(),
+    )
+
+
 def training_rows(
     con: duckdb.DuckDBPyConnection,
     contract: FeatureContract,
@@ -136,6 +187,8 @@ def training_rows(
     until: datetime | None = None,
 ) -> TrainingRows:
     """The rows a model of this mode trains on, from viewings before `until` (all without)."""
+    if mode.mode == "implicit" and mode.negative_sampling == "retrieval":
+        return retrieval_rows(con, columns, mode, until)
     viewings = viewing_rows(con, contract, columns, until)
     if mode.mode == "explicit":
         return viewings

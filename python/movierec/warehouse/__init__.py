@@ -11,9 +11,12 @@ from movierec.warehouse.features import (
     parse_feature_contract,
 )
 from movierec.warehouse.requests import (
+    RETRIEVED_COLUMNS,
+    keep_retrieved,
     probe_users,
     request_all_films,
     request_pairs,
+    retrieve,
     retrieve_candidates,
 )
 from movierec.warehouse.tables import OutputTable, create_tables, output_tables
@@ -21,6 +24,7 @@ from movierec.warehouse.tables import OutputTable, create_tables, output_tables
 __all__ = [
     "AFTER_PYTHON",
     "BEFORE_PYTHON",
+    "RETRIEVED_COLUMNS",
     "DbtResult",
     "FeatureContract",
     "OutputTable",
@@ -30,12 +34,14 @@ __all__ = [
     "feature_batches",
     "feature_matrix",
     "float32_select",
+    "keep_retrieved",
     "output_tables",
     "parse_feature_contract",
     "probe_users",
     "query_frame",
     "request_all_films",
     "request_pairs",
+    "retrieve",
     "retrieve_candidates",
     "run_dbt",
     "sql_file",

@@ -6,7 +6,9 @@ turns exactly those pairs (minus films the user had viewed by then) into feature
 same SQL that built the training rows. A request carries the moment to score at: `as_of`
 (an evaluation cut-off), NULL for the default scoring moment, or with
 `at_latest_viewing` the user's own latest viewing before `as_of` (just after it). Every
-request replaces the previous ones.
+request replaces the previous ones. Retrieval requests take their moments from the same
+rule, and retrieval's proposals are kept in `scoring.retrieved_candidates`, where the
+features read each retriever's rank and score.
 """
 
 from __future__ import annotations
@@ -20,6 +22,20 @@ import pyarrow as pa
 from movierec.warehouse.connection import sql_file
 
 
+def _user_moments(
+    con: duckdb.DuckDBPyConnection, as_of: datetime | None, at_latest_viewing: bool
+) -> str:
+    """Temp table `user_moments` (user_id, requested_at) for the users of temp table
+    `requested_users`; returns its name."""
+    con.execute(
+        "create or replace temp table user_moments as "
+        + sql_file("movierec.warehouse", "user_moments"),
+        {"as_of": as_of, "at_latest_viewing": at_latest_viewing},
+    )
+    con.execute("drop table requested_users")
+    return "user_moments"
+
+
 def request_pairs(
     con: duckdb.DuckDBPyConnection,
     select_sql: str,
@@ -31,12 +47,19 @@ def request_pairs(
     (with its named parameters `params`), each at `as_of` or, with `at_latest_viewing`,
     just after the user's latest viewing before it. Returns how many were written."""
     con.execute(f"create or replace temp table requested_pairs as {select_sql}", params or {})
+    con.execute(
+        "create or replace temp table requested_users as "
+        "select distinct user_id from requested_pairs"
+    )
+    moments = _user_moments(con, as_of, at_latest_viewing)
     con.execute("delete from scoring.scoring_requests")
     con.execute(
-        sql_file("movierec.warehouse", "write_requests"),
-        {"as_of": as_of, "at_latest_viewing": at_latest_viewing},
+        "insert into scoring.scoring_requests (user_id, movie_id, requested_at) "
+        f"select pairs.user_id, pairs.movie_id, moments.requested_at from requested_pairs "
+        f"as pairs inner join {moments} as moments on pairs.user_id = moments.user_id"
     )
     con.execute("drop table requested_pairs")
+    con.execute(f"drop table {moments}")
     (count,) = con.execute("select count(*) from scoring.scoring_requests").fetchall()[0]
     return int(count)
 
@@ -64,18 +87,62 @@ def probe_users(con: duckdb.DuckDBPyConnection, per_segment: int, seed: int) -> 
     return [int(r[0]) for r in rows]
 
 
-def retrieve_candidates(
-    con: duckdb.DuckDBPyConnection, user_ids: Sequence[int], as_of: datetime | None = None
+RETRIEVED_COLUMNS = (
+    "knn_score",
+    "knn_rank",
+    "popularity_rank",
+    "recent_popularity_rank",
+    "genre_rank",
+)
+
+
+def retrieve(
+    con: duckdb.DuckDBPyConnection, select_sql: str, params: Mapping[str, object]
 ) -> pa.Table:
-    """ml_retrieval_candidates for `user_ids` as of `as_of` (None: the default scoring
-    moment): (user_id, rank, movie_id), rank 1 = best, at most `retrieval_candidates` each."""
+    """ml_retrieval_candidates for the (user_id, requested_at) rows of `select_sql`
+    (requested_at NULL: the default scoring moment): (user_id, rank, movie_id,
+    requested_at, each retriever's rank and score), rank 1 = best, at most
+    `retrieval_candidates` per request. Also kept in scoring.retrieved_candidates, where
+    the features read them."""
     con.execute("delete from scoring.retrieval_requests")
     con.execute(
-        "insert into scoring.retrieval_requests (user_id, requested_at) "
-        "select unnest($user_ids::bigint[]), cast($as_of as timestamp)",
-        {"user_ids": list(user_ids), "as_of": as_of},
+        f"insert into scoring.retrieval_requests (user_id, requested_at) {select_sql}", params
     )
-    return con.sql(
-        "select user_id, cast(candidate_rank as integer) as rank, movie_id "
-        "from ml.ml_retrieval_candidates"
+    table = con.sql(
+        "select user_id, cast(candidate_rank as integer) as rank, movie_id, requested_at, "
+        f"{', '.join(RETRIEVED_COLUMNS)} from ml.ml_retrieval_candidates "
+        "order by user_id, requested_at, candidate_rank"
     ).to_arrow_table()
+    keep_retrieved(con, table)
+    return table
+
+
+def keep_retrieved(con: duckdb.DuckDBPyConnection, candidates: pa.Table) -> None:
+    """Make `candidates` (as `retrieve` returns them) the proposals the features read."""
+    con.execute("delete from scoring.retrieved_candidates")
+    con.register("retrieved_rows", candidates)
+    con.execute(
+        "insert into scoring.retrieved_candidates by name select user_id, movie_id, "
+        f"requested_at, rank as candidate_rank, {', '.join(RETRIEVED_COLUMNS)} "
+        "from retrieved_rows"
+    )
+    con.unregister("retrieved_rows")
+
+
+def retrieve_candidates(
+    con: duckdb.DuckDBPyConnection,
+    user_ids: Sequence[int],
+    as_of: datetime | None = None,
+    at_latest_viewing: bool = False,
+) -> pa.Table:
+    """Retrieval for `user_ids` at the moments scoring would serve them (`as_of`, or just
+    after each user's latest viewing before it); see `retrieve`."""
+    con.execute(
+        "create or replace temp table requested_users as "
+        "select unnest($user_ids::bigint[]) as user_id",
+        {"user_ids": list(user_ids)},
+    )
+    moments = _user_moments(con, as_of, at_latest_viewing)
+    candidates = retrieve(con, f"select user_id, requested_at from {moments}", {})
+    con.execute(f"drop table {moments}")
+    return candidates

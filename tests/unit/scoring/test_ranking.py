@@ -188,11 +188,20 @@ def test_retrieval_candidates_bound_the_lists_and_a_short_user_gets_every_film(
     has seen 0..9), proposed fewer than top_n, are scored on the whole catalogue."""
     con.execute("create table scoring.retrieval_requests (user_id bigint, requested_at timestamp)")
     con.execute(
+        "create table scoring.retrieved_candidates (user_id bigint, movie_id bigint, "
+        "requested_at timestamp, candidate_rank bigint, knn_score double, knn_rank bigint, "
+        "popularity_rank bigint, recent_popularity_rank bigint, genre_rank bigint)"
+    )
+    con.execute(
         """
         create view ml.ml_retrieval_candidates as
         select requests.user_id, movies.movie_id,
             row_number() over (partition by requests.user_id order by movies.movie_id)
-                as candidate_rank
+                as candidate_rank,
+            coalesce(requests.requested_at, timestamp '2024-01-01') as requested_at,
+            null::double as knn_score, null::bigint as knn_rank,
+            null::bigint as popularity_rank, null::bigint as recent_popularity_rank,
+            null::bigint as genre_rank
         from scoring.retrieval_requests as requests
         inner join core.dim_movies as movies
             on (requests.user_id != 5 and movies.movie_id < 10)

@@ -1,7 +1,8 @@
--- Replace-by-insert of the scoring requests: the pairs of temp table requested_pairs, each
--- at $as_of (NULL: the default scoring moment), or with $at_latest_viewing just after the
--- user's own latest viewing before $as_of (a user without one is scored at $as_of).
-insert into scoring.scoring_requests (user_id, movie_id, requested_at)
+-- The moment each user of temp table requested_users is served at: $as_of (NULL: the
+-- default scoring moment), or with $at_latest_viewing just after the user's own latest
+-- viewing before $as_of (a user without one is served at $as_of). Scoring requests and
+-- retrieval requests both take their moments from here, so a scored pair and retrieval's
+-- view of it meet at the same moment.
 with
 
 latest as (
@@ -16,8 +17,7 @@ latest as (
 )
 
 select
-    pairs.user_id,
-    pairs.movie_id,
+    served.user_id,
     case
         when $at_latest_viewing
             then
@@ -26,5 +26,5 @@ select
                 )
         else cast($as_of as timestamp)
     end as requested_at
-from requested_pairs as pairs
-left join latest on pairs.user_id = latest.user_id
+from requested_users as served
+left join latest on served.user_id = latest.user_id
