@@ -102,7 +102,8 @@ def test_the_model_learns_what_users_choose(movielens: Paths) -> None:
         "select distinct recommender from ml_outputs.evaluation_metrics order by all",
     )
     assert recommenders["recommender"].to_list() == [
-        "cooccurrence", "model", "popularity", "random", "retrieval", "segment_popularity",
+        "cooccurrence", "knn", "model", "popularity", "random", "retrieval",
+        "segment_popularity",
     ]  # fmt: skip
 
 
@@ -159,7 +160,8 @@ def test_random_split_judges_on_ratings_held_out_at_ingest(tmp_path: Path) -> No
     assert judged.rows() == [
         ("random", name, 60.0)
         for name in (
-            "cooccurrence", "model", "popularity", "random", "retrieval", "segment_popularity",
+            "cooccurrence", "knn", "model", "popularity", "random", "retrieval",
+            "segment_popularity",
         )
     ]  # fmt: skip
     # the cut-off follows the latest landed viewing: every landed viewing is history

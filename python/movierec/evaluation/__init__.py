@@ -7,6 +7,7 @@ from movierec.evaluation.offline import (
     Evaluation,
     candidate_recall,
     evaluate_recommenders,
+    knn_lists,
     summary_table,
 )
 
@@ -19,6 +20,7 @@ __all__ = [
     "gini",
     "hold_out_per_user",
     "hold_out_share",
+    "knn_lists",
     "ranking_metrics",
     "summary_table",
 ]

@@ -2,10 +2,12 @@
 viewings after a cut-off that none of them saw.
 
 The registered model's configuration is refitted on the training rows before the cut-off,
-exported to ONNX and run through the same shortlist and scoring path as the nightly, with
-features as of the cut-off. Baselines are built in SQL from the same past: random unseen
-films, the most viewed films, the most viewed films within the user's segment, and the
-films sharing the most viewers with the user's own (item-item co-occurrence). A hit is a
+exported to ONNX and run through the same retrieval and scoring path as the nightly, with
+features as of the cut-off. Retrieval's own order and its knn retriever alone (item-kNN:
+co-viewing cosine) are judged beside it. Baselines are built in SQL from the same past:
+random unseen films, the most viewed films, the most viewed films within the user's
+segment, and the films sharing the most viewers with the user's own (item-item
+co-occurrence). A hit is a
 film viewed after the cut-off (implicit-mode models) or liked after it (explicit mode).
 
 Two splits. `time`: the cut-off is `holdout_days` before the latest viewing and the hits
@@ -51,6 +53,7 @@ Progress = Callable[[str], None]
 RECOMMENDERS = (
     "model",
     "retrieval",
+    "knn",
     "random",
     "popularity",
     "segment_popularity",
@@ -110,7 +113,8 @@ def evaluate_recommenders(
         "model": _model_lists(con, contract, model, cutoff, scoring, evaluated, retrieved, progress)
     }
     lists["retrieval"] = candidates.filter(pl.col("rank") <= k_max)
-    for name in RECOMMENDERS[2:]:
+    lists["knn"] = knn_lists(candidates, k_max)
+    for name in RECOMMENDERS[3:]:
         lists[name] = _baseline_lists(con, name, cutoff, k_max, settings.seed)
     # what counts as a hit is what the model was trained to predict
     liked_only = TrainingMode.from_dict(model.training).mode == "explicit"
@@ -178,6 +182,17 @@ def evaluate_recommenders(
     con.unregister("evaluation_rows")
     seconds = time.perf_counter() - started
     return Evaluation(evaluation_id, model.model_id, settings.split, cutoff, metrics, seconds)
+
+
+def knn_lists(candidates: pl.DataFrame, k: int) -> pl.DataFrame:
+    """Item-kNN: the knn retriever's own ranking (co-viewing cosine summed over the
+    user's history, each film's `retrieval_neighbours` nearest), its first k films; a user
+    knn proposes nothing to gets no list."""
+    return (
+        candidates.filter(pl.col("knn_rank") <= k)
+        .select("user_id", pl.col("knn_rank").alias("rank"), "movie_id")
+        .sort("user_id", "rank")
+    )
 
 
 def candidate_recall(

@@ -8,7 +8,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from movierec.evaluation import candidate_recall
+from movierec.evaluation import candidate_recall, knn_lists
 from movierec.evaluation.metrics import catalogue_metrics, gini, ranking_metrics
 
 LISTS = pl.DataFrame(
@@ -81,3 +81,18 @@ def test_candidate_recall_grows_with_the_depth_of_the_candidate_set() -> None:
     depths, recalls = zip(*candidate_recall(LISTS, RELEVANT, (1, 2, 3)), strict=True)
     assert depths == (1, 2, 3)
     assert recalls == pytest.approx([1 / 3, (1 / 2 + 1) / 3, (1 / 2 + 1) / 3])
+
+
+def test_knn_lists_follow_the_knn_retrievers_own_ranks() -> None:
+    """Item-kNN keeps the films knn proposed, in knn's order, up to k; a user knn proposed
+    nothing to (no history: popularity filled their candidates) gets no list."""
+    candidates = pl.DataFrame(
+        {
+            "user_id": [1, 1, 1, 1, 2],
+            "rank": [1, 2, 3, 4, 1],
+            "movie_id": [10, 20, 30, 40, 10],
+            "knn_rank": [None, 2, 1, 3, None],
+        }
+    )
+    lists = knn_lists(candidates, k=2)
+    assert lists.rows() == [(1, 1, 30), (1, 2, 20)]
