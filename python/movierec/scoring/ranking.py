@@ -9,7 +9,7 @@ Which films are scored per user (`RecommendSettings.candidates`):
 - exhaustive: every unseen film.
 Features always come from the ml_scoring_features view, streamed as Arrow batches.
 
-The temp tables `scores`, `retrieved`, `shortlist` and `chunk_users` live and die inside
+The temp tables `scores`, `shortlist` and `chunk_users` live and die inside
 this module; what leaves it is Arrow.
 """
 
@@ -156,22 +156,16 @@ def _retrieve(
     settings: RecommendSettings,
     candidates: pa.Table | None,
 ) -> int:
-    """Temp table `retrieved` (user_id, movie_id): retrieval's candidates for `user_ids`
-    at the moments they are scored at, computed once for all chunks (or `candidates`,
-    when given: they become the proposals the features read). Returns the most
-    candidates any user got."""
+    """Make scoring.retrieved_candidates hold retrieval's candidates for `user_ids` at the
+    moments they are scored at, computed once for all chunks (or `candidates`, when
+    given). Returns the most candidates any user got."""
     if candidates is None:
-        candidates = retrieve_candidates(con, user_ids, as_of, settings.at_latest_viewing)
+        retrieve_candidates(con, user_ids, as_of, settings.at_latest_viewing)
     else:
         keep_retrieved(con, candidates)
-    con.register("retrieved_rows", candidates)
-    con.execute(
-        "create or replace temp table retrieved as select user_id, movie_id from retrieved_rows"
-    )
-    con.unregister("retrieved_rows")
     (most,) = con.execute(
-        "select coalesce(max(films), 0) from "
-        "(select count(*) as films from retrieved group by user_id)"
+        "select coalesce(max(films), 0) from (select count(*) as films "
+        "from scoring.retrieved_candidates group by user_id)"
     ).fetchall()[0]
     return int(most)
 
@@ -242,7 +236,7 @@ def rank_users(
             f"in {time.perf_counter() - chunk_started:.1f} s"
         )
     stages["score"] = time.perf_counter() - started - sum(stages.values())
-    for table in ("scores", "retrieved", "shortlist", "chunk_users"):
+    for table in ("scores", "shortlist", "chunk_users"):
         con.execute(f"drop table if exists {table}")  # this module's own temp tables
     if moment is None:
         raise NoDataError("nothing to score: the warehouse has no users or no films")

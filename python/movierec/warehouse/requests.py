@@ -108,13 +108,17 @@ def retrieve(
     con.execute(
         f"insert into scoring.retrieval_requests (user_id, requested_at) {select_sql}", params
     )
-    table = con.sql(
+    # computed once, straight into the table the features read
+    con.execute("delete from scoring.retrieved_candidates")
+    con.execute(
+        "insert into scoring.retrieved_candidates by name select user_id, movie_id, "
+        f"requested_at, candidate_rank, {', '.join(RETRIEVED_COLUMNS)} "
+        "from ml.ml_retrieval_candidates"
+    )
+    return con.sql(
         "select user_id, cast(candidate_rank as integer) as rank, movie_id, requested_at, "
-        f"{', '.join(RETRIEVED_COLUMNS)} from ml.ml_retrieval_candidates "
-        "order by user_id, requested_at, candidate_rank"
+        f"{', '.join(RETRIEVED_COLUMNS)} from scoring.retrieved_candidates"
     ).to_arrow_table()
-    keep_retrieved(con, table)
-    return table
 
 
 def keep_retrieved(con: duckdb.DuckDBPyConnection, candidates: pa.Table) -> None:

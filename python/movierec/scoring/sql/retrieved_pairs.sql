@@ -1,14 +1,14 @@
 -- The (user_id, movie_id) pairs to score for the users of temp table chunk_users: the
--- films retrieval proposed them (temp table retrieved, seen films already left out). A
--- user proposed fewer than $top_n films gets every film instead, so nobody receives
--- fewer recommendations than their unseen catalogue allows.
+-- films retrieval proposed them (scoring.retrieved_candidates, seen films already left
+-- out). A user proposed fewer than $top_n films gets every film instead, so nobody
+-- receives fewer recommendations than their unseen catalogue allows.
 with
 
 proposed as (
     select
         retrieved.user_id,
         retrieved.movie_id
-    from retrieved
+    from scoring.retrieved_candidates as retrieved
     inner join chunk_users on retrieved.user_id = chunk_users.user_id
 ),
 
