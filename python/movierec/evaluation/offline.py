@@ -7,8 +7,8 @@ features as of the cut-off. Retrieval's own order and its knn retriever alone (i
 co-viewing cosine) are judged beside it. Baselines are built in SQL from the same past:
 random unseen films, the most viewed films, the most viewed films within the user's
 segment, and the films sharing the most viewers with the user's own (item-item
-co-occurrence). A hit is a
-film viewed after the cut-off (implicit-mode models) or liked after it (explicit mode).
+co-occurrence). A hit is a film viewed after the cut-off (implicit-mode models) or liked
+after it (explicit mode).
 
 Two splits. `time`: the cut-off is `holdout_days` before the latest viewing and the hits
 are the viewings after it. `random`: the hits are interactions held out at random per user

@@ -93,7 +93,7 @@ class TrainingMode:
 
     explicit: every viewing is a row, labelled liked or not. implicit: every viewing is a
     positive, set against `negatives_per_positive` sampled unviewed films; or, with
-    `negative_sampling = "retrieval"`, retrieval's candidates at one moment per user,
+    `negative_sampling = "retrieval"`, retrieval's candidates at two moments per user,
     labelled by whether the user went on to view them (`negatives_per_positive` unused).
     """
 

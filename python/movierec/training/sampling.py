@@ -10,11 +10,11 @@ features come from ml_sampled_features, the same SQL as the positives', as of th
 positive's moment.
 
 implicit with `negative_sampling = "retrieval"` (the re-ranker): the rows are retrieval's
-own candidates at past moments, one seeded moment per user inside their history. A
-candidate the user went on to view is a positive, every other candidate a (hard)
-negative; films retrieval did not propose are not rows, since the re-ranker never sees
-them. The features, retrieval's ranks and scores among them, come from
-ml_sampled_features as of the moment.
+own candidates at past moments, two per user (their first viewing, with no history yet,
+and a seeded viewing inside their history). A candidate the user went on to view is a
+positive, every other candidate a (hard) negative; films retrieval did not propose are no
+rows, since the re-ranker never sees them. The features, retrieval's ranks and scores
+among them, come from ml_sampled_features as of the moment.
 """
 
 from __future__ import annotations
@@ -148,8 +148,9 @@ def retrieval_rows(
     mode: TrainingMode,
     until: datetime | None = None,
 ) -> TrainingRows:
-    """Retrieval's candidates at one seeded moment per user (before `until`), labelled
-    chosen when the user viewed them from that moment on (before `until`)."""
+    """Retrieval's candidates at each user's training moments (retrieval_moments.sql,
+    before `until`), labelled chosen when the user viewed them from that moment on (before
+    `until`)."""
     params = {"until": until, "seed": mode.sampling_seed}
     retrieve(con, _sql("retrieval_moments"), params)
     con.execute(_sql("chosen_candidates"), {"until": until})
@@ -169,7 +170,7 @@ def retrieval_rows(
     if table.num_rows == 0:
         raise NoDataError(
             "no re-ranker training rows: retrieval proposed nothing at the training moments "
-            "(users need at least two films viewed before the cut-off)"
+            "(no viewings before the cut-off, or no films)"
         )
     return TrainingRows(
         features=feature_matrix(table, columns),

@@ -26,7 +26,7 @@ def _user_moments(
     con: duckdb.DuckDBPyConnection, as_of: datetime | None, at_latest_viewing: bool
 ) -> str:
     """Temp table `user_moments` (user_id, requested_at) for the users of temp table
-    `requested_users`; returns its name."""
+    `requested_users` (dropped here); returns its name."""
     con.execute(
         "create or replace temp table user_moments as "
         + sql_file("movierec.warehouse", "user_moments"),

@@ -43,6 +43,18 @@ preferred_genres as (
     select * from {{ ref('int_user_preferred_genres_unnested') }}
 ),
 
+movies as (
+    select * from {{ ref('dim_movies') }}
+),
+
+viewer_histories as (
+    select * from {{ ref('int_movie_viewer_histories_accumulated') }}
+),
+
+pair_histories as (
+    select * from {{ ref('int_movie_pair_histories_accumulated') }}
+),
+
 default_moment as (
     select {{ scoring_as_of('max(interacted_at)') }} as requested_at
     from interactions
@@ -59,18 +71,6 @@ requests as (
 
 moments as (
     select distinct requested_at from requests
-),
-
-movies as (
-    select * from {{ ref('dim_movies') }}
-),
-
-viewer_histories as (
-    select * from {{ ref('int_movie_viewer_histories_accumulated') }}
-),
-
-pair_histories as (
-    select * from {{ ref('int_movie_pair_histories_accumulated') }}
 ),
 
 -- what each requesting user had viewed before their moment
