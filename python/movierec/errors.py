@@ -83,3 +83,11 @@ class PublishingError(MovierecError):
 
 class RunFailedError(MovierecError):
     """A run stopped before publishing; the published warehouse is unchanged."""
+
+
+class DiskFullError(MovierecError):
+    """The data folder's filesystem has (or had) too little free space for a run."""
+
+
+class OutOfMemoryError(MovierecError):
+    """DuckDB ran out of memory under its memory_limit; the message names the setting."""

@@ -1,11 +1,14 @@
-"""One small simulated world, run through the whole nightly once per test session."""
+"""One small simulated world, run through the whole nightly once per test session; and
+one published twice, whose clones the publishing and fault tests break."""
 
 from __future__ import annotations
+
+import time
 
 import pytest
 
 from movierec.settings import Paths
-from tests.integration.harness import paths_for, simulated_and_built
+from tests.integration.harness import paths_for, run_cli, simulated_and_built
 
 
 @pytest.fixture(scope="session")
@@ -15,3 +18,15 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Paths:
     nightly = simulated_and_built(paths)
     assert "simulating" not in nightly.stdout  # it found the landing and built on it
     return paths
+
+
+@pytest.fixture(scope="session")
+def installation(tmp_path_factory: pytest.TempPathFactory) -> tuple[Paths, float]:
+    """A small world published twice (the second run retrains); and that run's wall time.
+    Tests work on `harness.clone`s of it."""
+    paths = paths_for(tmp_path_factory.mktemp("published"))
+    simulated_and_built(paths)
+    started = time.perf_counter()
+    second = run_cli(paths, "nightly", "--retrain")
+    assert second.returncode == 0, second.stdout + second.stderr
+    return paths, time.perf_counter() - started

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -58,3 +60,26 @@ def simulated_and_built(paths: Paths) -> subprocess.CompletedProcess[str]:
     nightly = run_cli(paths, "nightly")
     assert nightly.returncode == 0, nightly.stdout + nightly.stderr
     return nightly
+
+
+def clone(installation: tuple[Paths, float], tmp_path: Path) -> Paths:
+    """A private copy made of hard links (cheap, and the published file stays the same
+    inode as its version); movierec only ever replaces files, so the original is safe.
+    A test that changes a file in place must copy it first (`own_copy`)."""
+    source, _ = installation
+    target = tmp_path / "data"
+    shutil.copytree(
+        source.data_dir, target, copy_function=os.link, ignore=shutil.ignore_patterns("*.lock")
+    )
+    return paths_for(target)
+
+
+def own_copy(path: Path) -> None:
+    """Replace a hard-linked file by a private copy of it (same bytes, new inode)."""
+    copy = path.with_name(path.name + ".own")
+    shutil.copyfile(path, copy)
+    copy.replace(path)
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()

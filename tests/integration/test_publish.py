@@ -6,7 +6,6 @@ two retained versions) and checks the published file itself: its bytes, what rea
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import random
@@ -25,49 +24,23 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from movierec.land import landed_files
-from movierec.publishing import exclusive, read_run_records, version_dirs
+from movierec.land import landed_files, record_landed
+from movierec.publishing import exclusive, read_run_records, utc_now, version_dirs
 from movierec.settings import Paths
 from tests.integration.harness import (
     N_INTERACTIONS,
     N_MOVIES,
     N_USERS,
     REPO,
-    paths_for,
+    clone,
+    digest,
     query,
     run_cli,
-    simulated_and_built,
 )
 
 pytestmark = pytest.mark.integration
 
 LATER_BATCH = "29990101T000000000000Z.parquet"  # sorts after every landed batch
-
-
-@pytest.fixture(scope="module")
-def installation(tmp_path_factory: pytest.TempPathFactory) -> tuple[Paths, float]:
-    """A small world published twice (the second run retrains); and that run's wall time."""
-    paths = paths_for(tmp_path_factory.mktemp("published"))
-    simulated_and_built(paths)
-    started = time.perf_counter()
-    second = run_cli(paths, "nightly", "--retrain")
-    assert second.returncode == 0, second.stdout + second.stderr
-    return paths, time.perf_counter() - started
-
-
-def _clone(installation: tuple[Paths, float], tmp_path: Path) -> Paths:
-    """A private copy made of hard links (cheap, and the published file stays the same
-    inode as its version); movierec only ever replaces files, so the original is safe."""
-    source, _ = installation
-    target = tmp_path / "data"
-    shutil.copytree(
-        source.data_dir, target, copy_function=os.link, ignore=shutil.ignore_patterns("*.lock")
-    )
-    return paths_for(target)
-
-
-def _digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _latest_run(paths: Paths) -> str:
@@ -79,7 +52,7 @@ def test_readers_are_never_blocked_and_never_see_a_mix(
     installation: tuple[Paths, float], tmp_path: Path
 ) -> None:
     """Two reader processes query the published file in a loop through a whole nightly."""
-    paths = _clone(installation, tmp_path)
+    paths = clone(installation, tmp_path)
     before = _latest_run(paths)
     stop = tmp_path / "stop"
     logs = [tmp_path / f"reader{i}.jsonl" for i in range(2)]
@@ -124,7 +97,7 @@ def test_rollback_restores_the_previous_version(
     installation: tuple[Paths, float], tmp_path: Path
 ) -> None:
     """Two versions retained: rollback publishes the first again; a second has nothing."""
-    paths = _clone(installation, tmp_path)
+    paths = clone(installation, tmp_path)
     first, second = version_dirs(paths)
     assert paths.warehouse_path.samefile(second / paths.warehouse_path.name)
     rolled = run_cli(paths, "rollback")
@@ -140,25 +113,25 @@ def test_rollback_restores_the_previous_version(
 def test_a_second_run_is_refused_while_one_holds_the_lock(
     installation: tuple[Paths, float], tmp_path: Path
 ) -> None:
-    paths = _clone(installation, tmp_path)
-    before = _digest(paths.warehouse_path)
+    paths = clone(installation, tmp_path)
+    before = digest(paths.warehouse_path)
     with exclusive(paths, "nightly"):
         refused = run_cli(paths, "nightly")
     assert refused.returncode == 1
     assert "another movierec run holds" in refused.stderr
     assert "nightly, pid" in refused.stderr
-    assert _digest(paths.warehouse_path) == before
+    assert digest(paths.warehouse_path) == before
 
 
 def test_a_nightly_killed_anywhere_leaves_the_published_file_as_it_was(
     installation: tuple[Paths, float], tmp_path: Path
 ) -> None:
     """SIGKILL at 10+ random moments (dbt's child dies with it); then a rerun completes."""
-    paths = _clone(installation, tmp_path)
+    paths = clone(installation, tmp_path)
     _, seconds = installation
     rng = random.Random(20261124)
     env = {**os.environ, "MOVIEREC_PROJECT_DIR": str(REPO), **paths.dbt_env()}
-    published = _digest(paths.warehouse_path)
+    published = digest(paths.warehouse_path)
     kills = 0
     for attempt in range(20):
         if kills == 10:
@@ -172,18 +145,18 @@ def test_a_nightly_killed_anywhere_leaves_the_published_file_as_it_was(
         )
         time.sleep(rng.uniform(0.2, 0.95 * seconds))
         if process.poll() is not None:  # finished first: it published; go on from there
-            published = _digest(paths.warehouse_path)
+            published = digest(paths.warehouse_path)
             continue
         process.send_signal(signal.SIGKILL)
         process.wait()
         kills += 1
-        assert _digest(paths.warehouse_path) == published
+        assert digest(paths.warehouse_path) == published
         assert query(paths, "select count(*) as n from core.dim_users")["n"][0] == N_USERS
     assert kills == 10
 
     rerun = run_cli(paths, "nightly")
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
-    assert _digest(paths.warehouse_path) != published
+    assert digest(paths.warehouse_path) != published
     assert list(paths.builds_dir.iterdir()) == []
     outcomes = [r.outcome for r in read_run_records(paths)]
     assert "running" not in outcomes
@@ -194,7 +167,7 @@ def test_a_nightly_killed_anywhere_leaves_the_published_file_as_it_was(
 def test_a_failing_dbt_test_publishes_nothing(
     installation: tuple[Paths, float], tmp_path: Path
 ) -> None:
-    paths = _clone(installation, tmp_path)
+    paths = clone(installation, tmp_path)
     project = tmp_path / "project"
     shutil.copytree(
         REPO / "dbt_project",
@@ -206,13 +179,13 @@ def test_a_failing_dbt_test_publishes_nothing(
         "select 1 as failure\n"
     )
     broken = replace(paths, project_dir=project)
-    before = _digest(paths.warehouse_path)
+    before = digest(paths.warehouse_path)
     failed = run_cli(broken, "nightly")
     assert failed.returncode == 1
     assert "dbt build" in failed.stderr
     assert "nothing published" in failed.stderr
     assert "assert_always_fails" in failed.stdout
-    assert _digest(paths.warehouse_path) == before
+    assert digest(paths.warehouse_path) == before
     record = read_run_records(paths)[-1]
     assert (record.command, record.outcome) == ("nightly", "failed")
     assert list(paths.builds_dir.iterdir()) == []
@@ -222,27 +195,29 @@ def test_an_audit_failure_publishes_nothing(
     installation: tuple[Paths, float], tmp_path: Path
 ) -> None:
     """Twice the users against a 1.5x bound: the audit names the table and the ratio."""
-    paths = _clone(installation, tmp_path)
+    paths = clone(installation, tmp_path)
     more = run_cli(
         paths, "simulate", "--users", str(2 * N_USERS), "--movies", str(N_MOVIES),
         "--interactions", str(N_INTERACTIONS), "--seed", "12",
     )  # fmt: skip
     assert more.returncode == 0, more.stderr
-    before = _digest(paths.warehouse_path)
+    before = digest(paths.warehouse_path)
     audited = run_cli(paths, "nightly", "--max-row-ratio", "1.5")
     assert audited.returncode == 1
     assert "audit failed" in audited.stderr
     assert f"core.dim_users: {2 * N_USERS} rows against {N_USERS} published" in audited.stderr
     assert "ratio 2.000, allowed 0.5..1.5" in audited.stderr
-    assert _digest(paths.warehouse_path) == before
+    assert digest(paths.warehouse_path) == before
     assert "audit failed" in (read_run_records(paths)[-1].error or "")
 
 
 def _later_batch(paths: Paths, entity: str, change: Callable[[pa.Table], pa.Table]) -> Path:
-    """Land a changed copy of an entity's first five landed rows as a newer batch."""
+    """Land a changed copy of an entity's first five landed rows as a newer batch, past
+    landing's checks (as under an older, looser contract) but recorded in its manifest."""
     table = change(pq.read_table(landed_files(paths.raw_dir, entity)[0]).slice(0, 5))
     target = paths.raw_dir / entity / LATER_BATCH
     pq.write_table(table, target)
+    record_landed(paths.raw_dir, {entity: target}, utc_now())
     return target
 
 
@@ -316,27 +291,27 @@ BAD_INPUT: dict[str, tuple[str, Callable[[pa.Table], pa.Table], str]] = {
 def test_bad_input_stops_the_run_and_names_file_column_and_problem(
     case: str, installation: tuple[Paths, float], tmp_path: Path
 ) -> None:
-    paths = _clone(installation, tmp_path)
+    paths = clone(installation, tmp_path)
     if case == "truncated file":
-        target, expected = _truncate(paths), "not a readable Parquet file"
+        target, expected = _truncate(paths), "changed after landing"
     else:
         entity, change, expected = BAD_INPUT[case]
         target = _later_batch(paths, entity, change)
-    before = _digest(paths.warehouse_path)
+    before = digest(paths.warehouse_path)
     failed = run_cli(paths, "nightly")
     assert failed.returncode == 1
     message = " ".join(failed.stderr.split())  # rich may wrap long lines
     assert f"{target}:" in message
     assert expected in message
     assert "nothing published" in message
-    assert _digest(paths.warehouse_path) == before
+    assert digest(paths.warehouse_path) == before
 
 
 def test_bad_rows_can_be_quarantined_instead(
     installation: tuple[Paths, float], tmp_path: Path
 ) -> None:
     """A user aged 200 (and so their viewings) and a rating of 9 go to the quarantine."""
-    paths = _clone(installation, tmp_path)
+    paths = clone(installation, tmp_path)
     _later_batch(
         paths, "users",
         lambda t: _set(
@@ -399,7 +374,7 @@ def _rows_of(data_dir: Path, user_ids: list[int]) -> dict[str, int]:
 def test_forgotten_users_are_in_no_table_and_no_retained_file(
     installation: tuple[Paths, float], tmp_path: Path
 ) -> None:
-    paths = _clone(installation, tmp_path)
+    paths = clone(installation, tmp_path)
     forgotten = [5, 17]
     before = _rows_of(paths.data_dir, forgotten)
     assert sum(before.values()) > 0

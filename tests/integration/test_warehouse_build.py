@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -11,6 +12,7 @@ import polars as pl
 import pyarrow.parquet as pq
 import pytest
 
+from movierec.land import record_landed
 from movierec.settings import Paths, TrainingMode
 from movierec.training import training_rows
 from movierec.warehouse import (
@@ -187,6 +189,7 @@ def test_bad_landing_stops_the_build_and_keeps_the_warehouse(
     bad = data / "raw" / "users" / "99990101T000000000000Z.parquet"
     user_ids = table.column("user_id").cast("int32")
     pq.write_table(table.set_column(0, "user_id", user_ids), bad)
+    record_landed(paths.raw_dir, {"users": bad}, datetime(2025, 1, 1))  # as landed long ago
     before = paths.warehouse_path.read_bytes()
     result = run_cli(paths, "build")
     assert result.returncode == 1

@@ -13,6 +13,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "python" / "movierec"
 FLOORS: dict[str, float] = {
     "errors": 1,
     "arrays": 1,
+    "files": 1,
     "settings": 1.5,
     "warehouse": 2,
     "model": 2,

@@ -80,12 +80,22 @@ def ingest_movielens(
 
 
 @app.command()
-def validate() -> None:
-    """Check every landed Parquet file against the raw data contract."""
+def validate(
+    record_unlisted: Annotated[
+        bool,
+        typer.Option(
+            help="First record, as they are now, the landed files no landing manifest lists "
+            "(landed before movierec kept one). You vouch that their bytes are the landed ones."
+        ),
+    ] = False,
+) -> None:
+    """Check every landed Parquet file against the landing manifest and the raw data
+    contract, and every retained warehouse version against its recorded checksum."""
     paths = settings().paths
     with reported():
-        flows.validate(paths)
-    typer.echo(f"all landed files under {paths.raw_dir} meet the contract")
+        versions = flows.validate(paths, record_unlisted=record_unlisted)
+    typer.echo(f"all landed files under {paths.raw_dir} are as landed and meet the contract")
+    typer.echo(f"{versions} retained warehouse versions match their recorded checksums")
 
 
 @app.command(name="forget-user")

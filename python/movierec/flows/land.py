@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from movierec.errors import RawContractError
+from movierec.errors import DamagedFileError, RawContractError
 from movierec.evaluation import hold_out_per_user, hold_out_share
 from movierec.land import (
     ErasureRequest,
@@ -18,13 +18,14 @@ from movierec.land import (
     new_batch_id,
     parse_contract,
     read_movielens,
+    record_unlisted_files,
     request_erasure,
     simulate_world,
     validate_landed,
     write_atomically,
 )
-from movierec.publishing import exclusive, utc_now
-from movierec.settings import MovieLensSettings, Paths, SimulationSettings
+from movierec.publishing import damage, exclusive, utc_now, version_dirs
+from movierec.settings import ENTITIES, MovieLensSettings, Paths, SimulationSettings
 
 Progress = Callable[[str], None]
 
@@ -87,12 +88,27 @@ def ingest_movielens(
     return landing
 
 
-def validate(paths: Paths) -> None:
-    """Check every landed file against the raw contract; RawContractError if any breaks it."""
+def validate(paths: Paths, *, record_unlisted: bool = False) -> int:
+    """Check every landed file against the manifest and the raw contract (RawContractError
+    if any breaks them), then every retained warehouse version, the published one among
+    them, against its recorded checksum (DamagedFileError). Returns the versions checked.
+
+    `record_unlisted` first records the landed files the manifest does not list (files
+    landed before movierec kept a manifest): the operator vouches for their bytes.
+    """
+    if record_unlisted:
+        with exclusive(paths, "validate --record-unlisted"):
+            record_unlisted_files(paths.raw_dir, ENTITIES, utc_now())
     contract = parse_contract(paths.sources_yml.read_text())
     problems = validate_landed(paths.raw_dir, contract, utc_now())
     if problems:
         raise RawContractError(problems)
+    versions = version_dirs(paths)
+    damaged = [problem for v in versions if (problem := damage(paths, v)) is not None]
+    if damaged:
+        lines = "\n".join(f"  - {d}" for d in damaged)
+        raise DamagedFileError(f"{len(damaged)} retained warehouse versions are damaged:\n{lines}")
+    return len(versions)
 
 
 def forget_users(paths: Paths, user_ids: list[int]) -> ErasureRequest:

@@ -1,7 +1,8 @@
 """Every command that writes the warehouse runs through `warehouse_run`: the generic
-write-audit-publish transaction, with what this product adds around it. Landed files are
-checked (bad rows fail the run or go to quarantine), pending erasures are applied, the ML
-history is carried into fresh builds, and the audit knows the product's tables.
+write-audit-publish transaction, with what this product adds around it. Free disk space
+is checked first, landed files are verified and checked (bad rows fail the run or go to
+quarantine), pending erasures are applied, the ML history is carried into fresh builds,
+the audit knows the product's tables, and a run that fills the disk ends in one line.
 """
 
 from __future__ import annotations
@@ -17,12 +18,24 @@ from movierec.land import (
     check_landed,
     complete_erasures,
     erasure_log,
+    landed_files,
     log_entries,
     parse_contract,
     pending_erasures,
 )
-from movierec.publishing import RunRecord, Transaction, ops_tables, transaction, utc_now
-from movierec.settings import BadRows, Paths, PublishSettings
+from movierec.publishing import (
+    RunRecord,
+    SpaceNeed,
+    Transaction,
+    check_space,
+    disk_full,
+    is_disk_full,
+    ops_tables,
+    space_need,
+    transaction,
+    utc_now,
+)
+from movierec.settings import ENTITIES, BadRows, Paths, PublishSettings
 from movierec.warehouse import OutputTable, create_tables, output_tables
 
 Progress = Callable[[str], None]
@@ -130,6 +143,12 @@ def _write_erasure_log(
         )
 
 
+def run_space_need(paths: Paths) -> SpaceNeed:
+    """What a run needs free beside the published warehouse (`publishing.space`)."""
+    landed = sum(f.stat().st_size for e in ENTITIES for f in landed_files(paths.raw_dir, e))
+    return space_need(paths.warehouse_dir, paths.warehouse_path, landed)
+
+
 def warehouse_run(
     paths: Paths,
     command: str,
@@ -143,9 +162,28 @@ def warehouse_run(
 
     `fresh`: start from a new file carrying only the Python steps' history (the nightly);
     otherwise from a byte copy of the published file (a single step on top of it).
-    Raises a MovierecError (busy, bad input, failed dbt test, audit...) or the body's error
-    otherwise; nothing is published then.
+    Raises a MovierecError (busy, bad input, no disk space, failed dbt test, audit...) or
+    the body's error otherwise; nothing is published then.
     """
+    need = run_space_need(paths)
+    check_space(need)
+    try:
+        return _run(paths, command, body, settings, fresh=fresh, progress=progress)
+    except Exception as exc:
+        if is_disk_full(exc):
+            raise disk_full(need) from exc
+        raise
+
+
+def _run(
+    paths: Paths,
+    command: str,
+    body: Body,
+    settings: PublishSettings,
+    *,
+    fresh: bool,
+    progress: Progress,
+) -> RunRecord:
     with transaction(paths, command, progress) as txn:
         pending = pending_erasures(paths)
         if pending and not fresh:

@@ -20,6 +20,7 @@ from movierec.land.landing import (
     validate_landed,
     write_atomically,
 )
+from movierec.land.manifest import record_landed, record_unlisted_files, verify_landed
 from movierec.land.movielens import read_movielens
 from movierec.land.simulate import (
     GENRES,
@@ -57,9 +58,12 @@ __all__ = [
     "parse_contract",
     "pending_erasures",
     "read_movielens",
+    "record_landed",
+    "record_unlisted_files",
     "request_erasure",
     "segment_of_age",
     "simulate_world",
     "validate_landed",
+    "verify_landed",
     "write_atomically",
 ]

@@ -41,6 +41,7 @@ class ColumnSpec:
     maximum: float | None = None
     min_length: int | None = None
     not_in_future: bool = False
+    not_before: str | None = None
     references: str | None = None
 
     @property
@@ -86,11 +87,17 @@ def parse_contract(sources_yml: str, source_name: str = "landing") -> dict[str, 
                     maximum=meta.get("max"),
                     min_length=meta.get("min_length"),
                     not_in_future=bool(meta.get("not_in_future", False)),
+                    not_before=_date_text(meta.get("not_before")),
                     references=meta.get("references"),
                 )
             )
         tables[table["name"]] = TableSpec(name=table["name"], columns=tuple(columns))
     return tables
+
+
+def _date_text(value: object) -> str | None:
+    """A `not_before` bound as ISO text (YAML reads an unquoted date as a date)."""
+    return None if value is None else str(value)
 
 
 def _same_type(actual: pa.DataType, expected: pa.DataType) -> bool:
@@ -158,16 +165,21 @@ def value_rules(
     stamp = f"{now:%Y-%m-%d %H:%M:%S}"
     for c in table.columns:
         q = f'"{c.name}"'
+        # NaN and infinity break their own rules, not the bounds (DuckDB sorts NaN highest)
+        finite = f" and isfinite({q})" if c.data_type == "double" else ""
         if c.required:
             rules.append(Rule(c.name, "NULL values", f"{q} is null"))
         if c.unique:
             rules.append(
                 Rule(c.name, "duplicate values", f'{q} is not null and "__rows_{c.name}" > 1')
             )
+        if c.data_type == "double":
+            rules.append(Rule(c.name, "NaN values (not a number)", f"isnan({q})"))
+            rules.append(Rule(c.name, "infinite values", f"isinf({q})"))
         if c.minimum is not None:
-            rules.append(Rule(c.name, f"values below {c.minimum}", f"{q} < {c.minimum}"))
+            rules.append(Rule(c.name, f"values below {c.minimum}", f"{q} < {c.minimum}{finite}"))
         if c.maximum is not None:
-            rules.append(Rule(c.name, f"values above {c.maximum}", f"{q} > {c.maximum}"))
+            rules.append(Rule(c.name, f"values above {c.maximum}", f"{q} > {c.maximum}{finite}"))
         if c.min_length is not None:
             rules.append(
                 Rule(c.name, f"lists shorter than {c.min_length}", f"len({q}) < {c.min_length}")
@@ -178,6 +190,14 @@ def value_rules(
                     c.name,
                     f"timestamps in the future (after {stamp})",
                     f"{q} > timestamp '{stamp}'",
+                )
+            )
+        if c.not_before is not None:
+            rules.append(
+                Rule(
+                    c.name,
+                    f"timestamps before {c.not_before} (earlier than any plausible viewing)",
+                    f"{q} < timestamp '{c.not_before}'",
                 )
             )
         if c.references and known_keys and c.references in known_keys:

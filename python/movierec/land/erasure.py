@@ -1,10 +1,11 @@
 """Right to erasure: forget users in the landed files, then in every published warehouse.
 
 `request_erasure` rewrites each landed Parquet file that holds one of the users without
-their rows (landed files are immutable except for this) and records the request as
-pending. The next publish builds a freshly written warehouse without them, retrains, and
-deletes every older version; `complete_erasures` then replaces the pending record (which
-names the users) by a log entry that holds only counts.
+their rows (landed files are immutable except for this, and the landing manifest records
+the new file) and records the request as pending. The next publish builds a freshly
+written warehouse without them, retrains, and deletes every older version;
+`complete_erasures` then replaces the pending record (which names the users) by a log
+entry that holds only counts.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from movierec.errors import SettingsError
+from movierec.errors import RawContractError, SettingsError
 from movierec.land.landing import landed_files, write_atomically
+from movierec.land.manifest import record_landed, verify_landed
 from movierec.settings import ENTITIES, Paths
 
 
@@ -41,13 +43,16 @@ def _log_path(paths: Paths) -> Path:
     return paths.erasure_dir / "log.jsonl"
 
 
-def erase_from_landed(paths: Paths, user_ids: Iterable[int]) -> dict[Path, int]:
+def erase_from_landed(paths: Paths, user_ids: Iterable[int], now: datetime) -> dict[Path, int]:
     """Rewrite every landed file (and the held-out interactions) holding rows of `user_ids`
-    without them. Rows removed per file."""
+    without them, recording the new landed files in the manifest. Rows removed per file."""
+    changed = verify_landed(paths.raw_dir, ENTITIES)
+    if changed:  # rewriting a damaged file would record the damage as landed
+        raise RawContractError(changed.values())
     ids = pa.array(sorted(set(user_ids)), pa.int64())
     removed: dict[Path, int] = {}
     held_out = [paths.holdout_path] if paths.holdout_path.is_file() else []
-    files = [path for entity in ENTITIES for path in landed_files(paths.raw_dir, entity)]
+    files = {path: entity for entity in ENTITIES for path in landed_files(paths.raw_dir, entity)}
     for path in [*files, *held_out]:
         table = pq.read_table(path)
         if "user_id" not in table.column_names:
@@ -56,6 +61,8 @@ def erase_from_landed(paths: Paths, user_ids: Iterable[int]) -> dict[Path, int]:
         count = pc.sum(hit).as_py() or 0
         if count:
             write_atomically(table.filter(pc.invert(hit)), path)
+            if path in files:
+                record_landed(paths.raw_dir, {files[path]: path}, now)
             removed[path] = count
     return removed
 
@@ -64,7 +71,7 @@ def request_erasure(paths: Paths, user_ids: Sequence[int], now: datetime) -> Era
     """Erase the users from the landed files and record the request as pending."""
     if not user_ids:
         raise SettingsError("name at least one user id to forget")
-    removed = erase_from_landed(paths, user_ids)
+    removed = erase_from_landed(paths, user_ids, now)
     request = ErasureRequest(
         request_id=now.strftime("x%Y%m%dT%H%M%S%fZ"),
         requested_at=now,

@@ -1,7 +1,9 @@
 """Landing: check incoming tables against the raw contract and write immutable batches.
 
 Every file under `data/raw/<entity>/` is written here, once, as `<batch_id>.parquet`
-through a temporary file and an atomic rename, so a landing is all there or not there.
+through a temporary file and an atomic rename, with Parquet page checksums, and recorded
+in the landing manifest (`land.manifest`), so a landing is all there or not there and any
+later change to its bytes is found before the next run uses them.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import pyarrow.parquet as pq
 
 from movierec.errors import Problem, RawContractError
 from movierec.land.contract import TableSpec, bad_rows_sql, check_schema, check_values
+from movierec.land.manifest import record_landed, verify_landed
 
 
 def new_batch_id(now: datetime | None = None) -> str:
@@ -86,13 +89,14 @@ def land_batch(
         raise FileExistsError(f"landed batches are immutable and already exist: {clashes}")
     for entity, table in conformed.items():
         write_atomically(table, targets[entity])
+    record_landed(raw_dir, targets, now)
     return targets
 
 
 def write_atomically(table: pa.Table, target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.tmp")
-    pq.write_table(table, tmp, compression="zstd")
+    pq.write_table(table, tmp, compression="zstd", write_page_checksum=True)
     with tmp.open("rb") as handle:
         os.fsync(handle.fileno())
     tmp.replace(target)
@@ -136,10 +140,13 @@ BAD_ROWS_SCHEMA = pa.schema(
 def check_landed(raw_dir: Path, contract: Mapping[str, TableSpec], now: datetime) -> LandedCheck:
     """Check every landed file of every entity against the contract, in contract order.
 
+    Every file is first verified against the landing manifest; one that changed since it
+    landed (or never went through landing) is a file problem and is not read further.
     Keys an entity `references` must be those of valid rows (not breaking any rule) of an
     entity checked before it.
     """
-    file_problems: list[Problem] = []
+    changed = verify_landed(raw_dir, tuple(contract))
+    file_problems: list[Problem] = list(changed.values())
     row_problems: list[Problem] = []
     bad: list[pa.Table] = []
     known_keys: dict[str, str] = {}
@@ -154,7 +161,7 @@ def check_landed(raw_dir: Path, contract: Mapping[str, TableSpec], now: datetime
                     )
                 )
             readable = []
-            for path in files:
+            for path in (f for f in files if f not in changed):
                 problems = check_file_schema(path, spec)
                 file_problems += problems
                 if not problems:
@@ -218,10 +225,12 @@ def validate_landed(
 
 
 def check_file_schema(path: Path, spec: TableSpec) -> list[Problem]:
-    """A landed Parquet file must be readable and have exactly the contract's schema."""
+    """A landed Parquet file must be readable (every page's checksum, where it has them)
+    and have exactly the contract's schema."""
     try:
         schema = pq.read_schema(path)
-        pq.ParquetFile(path).metadata  # noqa: B018 (reads the footer: catches truncation)
+        for _ in pq.ParquetFile(path, page_checksum_verification=True).iter_batches():
+            pass
     except (pa.ArrowInvalid, OSError) as exc:
         return [
             Problem(str(path), None, f"not a readable Parquet file (truncated or corrupt?): {exc}")

@@ -3,7 +3,6 @@ retained versions, rollback, and the run log. It names no table of the product: 
 pass the tables to audit and their own checks."""
 
 from movierec.publishing.audit import Check, audit, row_counts
-from movierec.publishing.files import fsync, write_text_atomically
 from movierec.publishing.lock import exclusive
 from movierec.publishing.runlog import (
     RunRecord,
@@ -15,9 +14,12 @@ from movierec.publishing.runlog import (
     write_run_log,
     write_run_record,
 )
+from movierec.publishing.space import SpaceNeed, check_space, disk_full, is_disk_full, space_need
 from movierec.publishing.transaction import Transaction, transaction
 from movierec.publishing.versions import (
+    check_published,
     clean_up,
+    damage,
     publish,
     published_version,
     rollback,
@@ -27,12 +29,17 @@ from movierec.publishing.versions import (
 __all__ = [
     "Check",
     "RunRecord",
+    "SpaceNeed",
     "Transaction",
     "audit",
+    "check_published",
+    "check_space",
     "clean_up",
+    "damage",
     "describe",
+    "disk_full",
     "exclusive",
-    "fsync",
+    "is_disk_full",
     "new_run_id",
     "ops_tables",
     "publish",
@@ -40,10 +47,10 @@ __all__ = [
     "read_run_records",
     "rollback",
     "row_counts",
+    "space_need",
     "transaction",
     "utc_now",
     "version_dirs",
     "write_run_log",
     "write_run_record",
-    "write_text_atomically",
 ]

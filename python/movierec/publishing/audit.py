@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 
-from movierec.publishing.files import sql_path
+from movierec.files import sql_path
 from movierec.settings import AuditSettings
 
 # A check of the caller's own on the built warehouse: the failures it finds.

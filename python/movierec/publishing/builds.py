@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import duckdb
 
-from movierec.publishing.files import sql_path
+from movierec.files import sql_path
 from movierec.settings import Paths
 from movierec.warehouse import OutputTable, create_tables
 

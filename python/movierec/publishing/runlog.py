@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import duckdb
 import pyarrow as pa
 
-from movierec.publishing.files import write_text_atomically
+from movierec.files import write_text_atomically
 from movierec.settings import Paths
 from movierec.warehouse import OutputTable, create_tables, output_tables
 

@@ -33,7 +33,7 @@ from movierec.publishing.runlog import (
     write_run_log,
     write_run_record,
 )
-from movierec.publishing.versions import clean_up, publish
+from movierec.publishing.versions import check_published, clean_up, publish
 from movierec.settings import AuditSettings, Paths
 from movierec.warehouse import OutputTable
 
@@ -111,6 +111,7 @@ def transaction(paths: Paths, command: str, progress: Progress) -> Iterator[Tran
     with exclusive(paths, command):
         for line in clean_up(paths):
             progress(f"cleaned up: {line}")
+        check_published(paths)
         record = RunRecord(run_id=new_run_id(), command=command, started_at=utc_now())
         write_run_record(paths, record)
         run = Transaction(paths, record)
@@ -119,9 +120,10 @@ def transaction(paths: Paths, command: str, progress: Progress) -> Iterator[Tran
             if record.outcome != "published":
                 raise PublishingError(f"run {record.run_id} ended without publishing")
         except BaseException as exc:
+            # the build goes first: on a full disk, removing it frees the space the record needs
+            shutil.rmtree(paths.in_build(record.run_id).warehouse_dir, ignore_errors=True)
             record.outcome = "failed"
             record.finished_at = utc_now()
             record.error = str(exc) or type(exc).__name__
             write_run_record(paths, record)
-            shutil.rmtree(paths.in_build(record.run_id).warehouse_dir, ignore_errors=True)
             raise

@@ -9,6 +9,10 @@ readers of the old file keep reading it until they reconnect.
 
 The published file is always the newest retained version. A run killed at any moment
 leaves it untouched; the next run (under the lock) removes what the dead one left.
+
+Each version records the audited file's sha256 beside it (`<name>.duckdb.sha256`, the
+format `sha256sum -c` reads) before it is published; `damage` compares a version with it,
+so a run never builds on, and a rollback never publishes, a file that changed since.
 """
 
 from __future__ import annotations
@@ -19,8 +23,8 @@ from pathlib import Path
 
 import duckdb
 
-from movierec.errors import PublishingError
-from movierec.publishing.files import fsync
+from movierec.errors import DamagedFileError, PublishingError
+from movierec.files import fsync, sha256_of, write_text_atomically
 from movierec.publishing.runlog import read_run_records, write_run_record
 from movierec.settings import Paths
 
@@ -41,6 +45,53 @@ def published_version(paths: Paths) -> Path | None:
         if candidate.exists() and candidate.samefile(paths.warehouse_path):
             return version
     return None
+
+
+def _checksum_path(version: Path, paths: Paths) -> Path:
+    return version / f"{paths.warehouse_path.name}.sha256"
+
+
+def record_checksum(paths: Paths, version: Path) -> None:
+    """Record the version's warehouse file's sha256 beside it."""
+    name = paths.warehouse_path.name
+    text = f"{sha256_of(version / name)}  {name}\n"
+    write_text_atomically(_checksum_path(version, paths), text)
+
+
+def damage(paths: Paths, version: Path) -> str | None:
+    """What is wrong with a retained version's file, or None when it is the audited one
+    (or, written before checksums were recorded, cannot be checked)."""
+    recorded_at = _checksum_path(version, paths)
+    if not recorded_at.is_file():
+        return None
+    file = version / paths.warehouse_path.name
+    if not file.is_file():
+        return f"{file} is missing"
+    recorded = recorded_at.read_text().split()[0]
+    actual = sha256_of(file)
+    if actual == recorded:
+        return None
+    return (
+        f"{file} is not the file audited at publish (sha256 {actual[:16]}..., recorded "
+        f"{recorded[:16]}... in {recorded_at.name})"
+    )
+
+
+def check_published(paths: Paths) -> None:
+    """DamagedFileError when the published warehouse changed since its audit."""
+    current = published_version(paths)
+    if current is None and paths.warehouse_path.exists() and version_dirs(paths):
+        raise DamagedFileError(
+            f"the published warehouse {paths.warehouse_path} is not the same file as any "
+            "retained version (replaced by hand?); `movierec rollback` publishes the newest "
+            "retained version again"
+        )
+    problem = damage(paths, current) if current is not None else None
+    if problem is not None:
+        raise DamagedFileError(
+            f"the published warehouse is damaged: {problem}; `movierec rollback` publishes "
+            "the previous retained version again"
+        )
 
 
 def clean_up(paths: Paths) -> list[str]:
@@ -110,6 +161,7 @@ def publish(paths: Paths, build: Paths, run_id: str, keep: int, *, purge_older: 
     fsync(build.warehouse_path)
     paths.versions_dir.mkdir(parents=True, exist_ok=True)
     version = paths.versions_dir / run_id
+    record_checksum(paths, build.warehouse_dir)
     build.warehouse_dir.replace(version)
     fsync(paths.versions_dir)
     _swap_in(paths, version)
@@ -120,15 +172,24 @@ def publish(paths: Paths, build: Paths, run_id: str, keep: int, *, purge_older: 
 
 
 def rollback(paths: Paths) -> tuple[str, str]:
-    """Publish the version before the current one; drop the current. Returns (from, to)."""
+    """Publish the version before the current one; drop the current. Returns (from, to).
+
+    When the published file is no retained version (replaced by hand), the newest retained
+    version is published again instead, and nothing is dropped."""
     current = published_version(paths)
-    if current is None:
+    versions = version_dirs(paths)
+    if current is None and not versions:
         raise PublishingError(
             f"{paths.warehouse_path} is no retained version: nothing to roll back"
         )
-    older = [v for v in version_dirs(paths) if v.name < current.name]
+    older = [v for v in versions if current is None or v.name < current.name]
     if not older:
-        raise PublishingError(f"no version older than {current.name} is retained")
+        raise PublishingError(f"no version older than {current and current.name} is retained")
+    problem = damage(paths, older[-1])
+    if problem is not None:
+        raise DamagedFileError(f"refusing to publish version {older[-1].name}: {problem}")
     _swap_in(paths, older[-1])
+    if current is None:
+        return "a file that was no retained version", older[-1].name
     shutil.rmtree(current)
     return current.name, older[-1].name

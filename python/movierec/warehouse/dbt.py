@@ -7,14 +7,20 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from movierec.errors import DbtError
+from movierec.errors import DbtError, DiskFullError, OutOfMemoryError
 from movierec.settings import Paths
 
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+# dbt's stderr holds Python warnings and, on a full disk, a traceback per log line it could
+# not write to its log file (thousands); a failed run shows only its last lines
+STDERR_TAIL = 20
+NO_SPACE = "No space left on device"
+OUT_OF_MEMORY = "Out of Memory Error"
 
 
 # dbt selections: everything that does not read what the Python steps write, and the rest.
@@ -42,7 +48,11 @@ def dbt_command(paths: Paths, args: Sequence[str]) -> list[str]:
 
 
 def run_dbt(paths: Paths, args: Sequence[str], *, check: bool = True) -> DbtResult:
-    """Run dbt against this installation's warehouse, streaming its output."""
+    """Run dbt against this installation's warehouse, streaming its output.
+
+    With `check`, a failure raises: DiskFullError or OutOfMemoryError when dbt's output
+    says so (its stderr then stays unprinted), DbtError otherwise.
+    """
     paths.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
     env = {
         **os.environ,
@@ -52,16 +62,47 @@ def run_dbt(paths: Paths, args: Sequence[str], *, check: bool = True) -> DbtResu
         "DBT_TARGET_PATH": str(paths.data_dir / "dbt" / "target"),
         "DBT_LOG_PATH": str(paths.data_dir / "dbt" / "logs"),
     }
-    completed = subprocess.run(
+    process = subprocess.Popen(
         dbt_command(paths, args),
         env=env,
         cwd=paths.project_dir,
-        check=False,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        errors="replace",
         preexec_fn=_die_with_parent,
     )
-    if check and completed.returncode != 0:
-        raise DbtError(f"dbt {' '.join(args)} failed (exit {completed.returncode}); see above")
-    return DbtResult(args=tuple(args), returncode=completed.returncode)
+    stdout, stderr = process.stdout, process.stderr
+    assert stdout is not None
+    assert stderr is not None
+    errors: list[str] = []
+    reader = threading.Thread(target=lambda: errors.extend(stderr), daemon=True)
+    reader.start()
+    flags: set[str] = set()
+    for line in stdout:
+        sys.stdout.write(line)
+        flags |= {flag for flag in (NO_SPACE, OUT_OF_MEMORY) if flag in line}
+    returncode = process.wait()
+    reader.join()
+    sys.stdout.flush()
+    flags |= {flag for flag in (NO_SPACE, OUT_OF_MEMORY) if any(flag in e for e in errors)}
+    command = f"dbt {' '.join(args)}"
+    if check and returncode != 0 and NO_SPACE in flags:
+        raise DiskFullError(f"{command}: {NO_SPACE}")
+    if check and returncode != 0 and OUT_OF_MEMORY in flags:
+        raise OutOfMemoryError(
+            f"{command} ran out of memory: a dbt model needed more than DuckDB's "
+            "memory_limit (profiles.yml sets none: DuckDB's default, 80 % of the machine's "
+            "memory); free memory, or set `settings: {memory_limit: ...}` in profiles.yml "
+            "with a temp_directory to spill to"
+        )
+    shown = errors if returncode == 0 else errors[-STDERR_TAIL:]
+    if len(shown) < len(errors):
+        sys.stderr.write(f"(dbt wrote {len(errors):,} lines to stderr; the last {len(shown)}:)\n")
+    sys.stderr.writelines(shown)
+    if check and returncode != 0:
+        raise DbtError(f"{command} failed (exit {returncode}); see above")
+    return DbtResult(args=tuple(args), returncode=returncode)
 
 
 def _die_with_parent() -> None:

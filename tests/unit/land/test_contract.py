@@ -113,6 +113,53 @@ def test_value_rules_count_bad_rows(contract: dict[str, TableSpec]) -> None:
     }
 
 
+def test_nan_infinity_and_implausible_dates_are_refused_in_their_own_words(
+    contract: dict[str, TableSpec],
+) -> None:
+    """NaN is not "above 5", infinity is not "above 1000", and 1900 predates any viewing."""
+    movies = pa.table(
+        {
+            "movie_id": pa.array([1, 2, 3], pa.int64()),
+            "title": ["a", "b", "c"],
+            "genres": [["drama"]] * 3,
+            "release_year": pa.array([1990, 1990, 1990], pa.int32()),
+            "duration_minutes": [90.0, float("inf"), 90.0],
+            "mean_rating": [float("nan"), 3.0, 6.0],
+            "vote_count": pa.array([1, 1, 1], pa.int64()),
+        }
+    )
+    viewings = pa.table(
+        {
+            "interaction_id": pa.array([1, 2], pa.int64()),
+            "user_id": pa.array([1, 1], pa.int64()),
+            "movie_id": pa.array([1, 1], pa.int64()),
+            "interacted_at": pa.array([datetime(1900, 1, 1), datetime(1995, 1, 1)]),
+            "is_liked": [True, True],
+            "watch_fraction": [float("-inf"), 0.5],
+            "rating": pa.array([1, 1], pa.int32()),
+        }
+    )
+    con = duckdb.connect()
+    con.register("m", movies)
+    con.register("i", viewings)
+    found = {
+        (p.column, p.problem, p.bad_rows)
+        for p in check_values(con, "m", "m.parquet", contract["movies"], NOW)
+        + check_values(con, "i", "i.parquet", contract["interactions"], NOW)
+    }
+    assert found == {
+        ("mean_rating", "NaN values (not a number)", 1),
+        ("mean_rating", "values above 5", 1),  # the 6.0 only
+        ("duration_minutes", "infinite values", 1),
+        ("watch_fraction", "infinite values", 1),
+        (
+            "interacted_at",
+            "timestamps before 1995-01-01 (earlier than any plausible viewing)",
+            1,
+        ),
+    }
+
+
 def test_problem_message_names_file_column_problem_and_rows() -> None:
     """The message an operator reads says where and what."""
     error = RawContractError([Problem("raw/users/b1.parquet", "user_id", "NULL values", 3)])

@@ -18,6 +18,7 @@ from movierec.land import (
     land_batch,
     landed_files,
     new_batch_id,
+    record_landed,
     validate_landed,
 )
 from movierec.land.landing import conform, validate_file
@@ -166,10 +167,11 @@ def test_check_landed_lists_each_bad_row_and_follows_references(
         viewings.schema.get_field_index("user_id"), "user_id", pa.array([9_001, 9_002, 9_003])
     )
     for entity, table in (("users", users), ("interactions", viewings)):
-        # written past land_batch, which would refuse it: as a foreign producer might
-        pq.write_table(
-            conform(table, contract[entity], entity)[0], tmp_path / entity / "b2.parquet"
-        )
+        # written past land_batch's checks, which would refuse it (as under an older,
+        # looser contract), and recorded as landed
+        target = tmp_path / entity / "b2.parquet"
+        pq.write_table(conform(table, contract[entity], entity)[0], target)
+        record_landed(tmp_path, {entity: target}, NOW)
 
     check = check_landed(tmp_path, contract, NOW)
     assert check.file_problems == ()

@@ -8,10 +8,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from movierec.errors import PublishingError, WarehouseBusyError
+from movierec.errors import DamagedFileError, PublishingError, WarehouseBusyError
+from movierec.files import sha256_of
 from movierec.publishing import (
     RunRecord,
+    check_published,
     clean_up,
+    damage,
     exclusive,
     publish,
     published_version,
@@ -83,6 +86,53 @@ def test_clean_up_removes_what_a_killed_run_left(tmp_path: Path) -> None:
     (record,) = read_run_records(paths)
     assert record.outcome == "killed"
     assert clean_up(paths) == []
+
+
+def _flip_byte(path: Path, at: int = 5000) -> None:
+    """Damage a file in place (every hard link to it sees the change)."""
+    with path.open("r+b") as handle:
+        handle.seek(at)
+        byte = handle.read(1)
+        handle.seek(at)
+        handle.write(bytes([byte[0] ^ 0x10]))
+
+
+def test_each_version_records_its_checksum_and_damage_is_named(tmp_path: Path) -> None:
+    """Publish records `sha256sum -c` text beside the file; a flipped byte is found, the
+    published file is refused, and rollback will not publish a damaged version."""
+    paths = _paths(tmp_path)
+    for value, run_id in enumerate(["r1", "r2"], start=1):
+        publish(paths, _build(paths, run_id, value), run_id, keep=3, purge_older=False)
+    first, second = version_dirs(paths)
+    recorded = (second / "w.duckdb.sha256").read_text()
+    assert recorded == f"{sha256_of(paths.warehouse_path)}  w.duckdb\n"
+    assert damage(paths, first) is None
+    check_published(paths)
+
+    _flip_byte(paths.warehouse_path)  # the published file is the newest version's
+    problem = damage(paths, second)
+    assert problem is not None
+    assert problem.startswith(f"{second / 'w.duckdb'} is not the file audited at publish")
+    with pytest.raises(DamagedFileError, match=r"published warehouse is damaged.*rollback"):
+        check_published(paths)
+
+    _flip_byte(first / "w.duckdb")
+    with pytest.raises(DamagedFileError, match="refusing to publish version r1"):
+        rollback(paths)
+    assert published_version(paths) == second
+
+
+def test_a_published_file_that_is_no_version_is_refused(tmp_path: Path) -> None:
+    paths = _paths(tmp_path)
+    publish(paths, _build(paths, "r1", 1), "r1", keep=3, purge_older=False)
+    replaced = tmp_path / "copy.duckdb"
+    replaced.write_bytes(paths.warehouse_path.read_bytes())
+    replaced.replace(paths.warehouse_path)
+    with pytest.raises(DamagedFileError, match="not the same file as any retained version"):
+        check_published(paths)
+    assert rollback(paths) == ("a file that was no retained version", "r1")
+    assert published_version(paths) == paths.versions_dir / "r1"
+    check_published(paths)
 
 
 def test_one_run_at_a_time(tmp_path: Path) -> None:

@@ -1,9 +1,12 @@
-"""Durable file writes: fsync, and replace a file by a complete new one."""
+"""Durable files: fsync, replace a file by a complete new one, and a file's checksum."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
+
+_CHUNK = 1 << 20
 
 
 def fsync(path: Path) -> None:
@@ -22,6 +25,15 @@ def write_text_atomically(target: Path, text: str) -> None:
     tmp.write_text(text)
     fsync(tmp)
     tmp.replace(target)
+
+
+def sha256_of(path: Path) -> str:
+    """The file's sha256, hex, read in 1 MiB chunks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def sql_path(path: Path) -> str:
