@@ -9,6 +9,7 @@ import importlib
 import os
 import shutil
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -189,3 +190,28 @@ def test_no_space_injected_ends_in_one_line(
     assert digest(paths.warehouse_path) == before
     assert list(paths.builds_dir.iterdir()) == []
     assert read_run_records(paths)[-1].outcome == "failed"
+
+
+def test_a_step_out_of_memory_ends_in_one_line_naming_the_setting(
+    installation: tuple[Paths, float], tmp_path: Path
+) -> None:
+    paths = clone(installation, tmp_path)
+    before = digest(paths.warehouse_path)
+    starved = subprocess.run(
+        [sys.executable, "-m", "movierec", "recommend"],
+        env={
+            **os.environ,
+            "MOVIEREC_PROJECT_DIR": str(REPO),
+            "MOVIEREC_DUCKDB_MEMORY_LIMIT": "2MB",
+            **paths.dbt_env(),
+        },
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert starved.returncode == 1
+    first, second = starved.stderr.strip().splitlines()
+    assert first.startswith("out of memory, the run stopped after step 'check + stage': ")
+    assert "memory_limit is 2MB (MOVIEREC_DUCKDB_MEMORY_LIMIT)" in first
+    assert second == f"nothing published: {paths.warehouse_path} is unchanged"
+    assert digest(paths.warehouse_path) == before

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import duckdb
 
-from movierec.errors import RawContractError, RunFailedError
+from movierec.errors import OutOfMemoryError, RawContractError, RunFailedError
 from movierec.land import (
     LandedCheck,
     check_landed,
@@ -31,6 +31,7 @@ from movierec.publishing import (
     disk_full,
     is_disk_full,
     ops_tables,
+    read_run_records,
     space_need,
     transaction,
     utc_now,
@@ -172,7 +173,20 @@ def warehouse_run(
     except Exception as exc:
         if is_disk_full(exc):
             raise disk_full(need) from exc
+        if isinstance(exc, duckdb.OutOfMemoryException):
+            raise _out_of_memory(paths) from exc
         raise
+
+
+def _out_of_memory(paths: Paths) -> OutOfMemoryError:
+    """One line for a Python step that ran DuckDB out of memory: where, the limit, the knob."""
+    steps = read_run_records(paths)[-1].steps
+    after = f"after step '{steps[-1]['step']}'" if steps else "before its first step"
+    return OutOfMemoryError(
+        f"out of memory, the run stopped {after}: DuckDB's memory_limit is "
+        f"{paths.memory_limit} (MOVIEREC_DUCKDB_MEMORY_LIMIT); raise it, or give the "
+        "machine more memory"
+    )
 
 
 def _run(
