@@ -39,10 +39,13 @@ from pathlib import Path
 from benchmarks.measure import RESULTS, data_env, machine
 from movierec.files import sha256_of
 from movierec.land import landed_files
-from movierec.publishing import version_dirs
+from movierec.publishing import space_need, version_dirs
+from movierec.publishing.space import FIXED_BYTES, HEADROOM
 from movierec.settings import ENTITIES, Paths
 
 MB = 2**20
+# how a run that met a full disk must end: refused before it started, or stopped
+ONE_LINERS = ("disk full, the run stopped: ", "not enough disk space to start: ")
 
 
 def _paths(data: Path) -> Paths:
@@ -68,13 +71,9 @@ def _landed_digests(paths: Paths) -> dict[Path, str]:
     return {f: sha256_of(f) for e in ENTITIES for f in landed_files(paths.raw_dir, e)}
 
 
-def _world(data: Path, users: int, movies: int, viewings: int) -> float:
+def _world(data: Path, simulate: list[str]) -> float:
     """Land and publish the world twice; the seconds of a retraining nightly."""
-    _must(
-        _cli(data, "simulate", "--users", str(users), "--movies", str(movies),
-             "--interactions", str(viewings), "--seed", "5"),
-        "simulate",
-    )  # fmt: skip
+    _must(_cli(data, "simulate", *simulate), "simulate")
     _must(_cli(data, "nightly"), "first nightly")
     started = time.perf_counter()
     _must(_cli(data, "nightly", "--retrain"), "second nightly")
@@ -145,32 +144,54 @@ def _fill_after(mount: Path, delay: float) -> None:
             pass
 
 
+def disk_use(mount: Path, name: str, simulate: list[str]) -> tuple[dict[str, object], Path]:
+    """Land a world on the tmpfs; the peak disk use of its cold nightly and of a retraining
+    nightly beside the published file, with `publishing.space`'s estimates. Returns the
+    figures and the world's (published) data folder."""
+    data = mount / name.replace(" ", "-")
+    _must(_cli(data, "simulate", *simulate), f"simulate {name}")
+    landed = sum(f.stat().st_size for f in (data / "raw").rglob("*.parquet"))
+    cold, code = _peak_use(data, mount, "nightly")
+    assert code == 0, f"cold nightly of {name} on the tmpfs failed"
+    published = _paths(data).warehouse_path.stat().st_size
+    warm, code = _peak_use(data, mount, "nightly", "--retrain")
+    assert code == 0, f"retraining nightly of {name} on the tmpfs failed"
+    figures = {
+        "world": name,
+        "landed_parquet_mb": round(landed / MB, 1),
+        "published_warehouse_mb": round(published / MB, 1),
+        "published_per_landed_byte": round(published / landed, 1),
+        "cold_nightly_peak_mb": round(cold / MB, 1),
+        "cold_estimate_mb": round(space_need(data, data / "none", landed).needed / MB, 1),
+        "retraining_nightly_peak_mb": round(warm / MB, 1),
+        "retraining_peak_per_published_byte": round(warm / published, 2),
+        "retraining_estimate_mb": round((HEADROOM * published + FIXED_BYTES) / MB, 1),
+    }
+    return figures, data
+
+
 def disk(
-    data: Path, count: int, seconds: float, rng: random.Random, scratch: Path
+    world: list[str], count: int, seconds: float, rng: random.Random, scratch: Path
 ) -> dict[str, object] | None:
-    """Disk fills on a tmpfs (None where mounting one is not allowed)."""
+    """Disk use at the seed's scale and the benchmark's, then disk fills, on a tmpfs (None
+    where mounting one is not allowed)."""
     mount = scratch / "tmpfs"
     mount.mkdir()
-    size = sum(f.stat().st_size for f in data.rglob("*") if f.is_file())
-    tmpfs_mb = 4 * size // MB + 300
     mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", f"size={tmpfs_mb}m", "tmpfs", str(mount)],
+        ["mount", "-t", "tmpfs", "-o", "size=1500m", "tmpfs", str(mount)],
         capture_output=True,
         check=False,
     )
     if mounted.returncode != 0:
         return None
     try:
-        # the peak disk use of a nightly, cold (landed files only) and on a published file
-        cold = mount / "cold"
-        shutil.copytree(data / "raw", cold / "raw")
-        landed_bytes = sum(f.stat().st_size for f in (cold / "raw").rglob("*.parquet"))
-        cold_peak, code = _peak_use(cold, mount, "nightly")
-        assert code == 0, "cold nightly on the tmpfs failed"
-        published_bytes = _paths(cold).warehouse_path.stat().st_size
-        warm_peak, code = _peak_use(cold, mount, "nightly", "--retrain")
-        assert code == 0, "second nightly on the tmpfs failed"
-        paths = _paths(cold)
+        seed, seed_data = disk_use(mount, "seed world", [])
+        shutil.rmtree(seed_data)
+        bench, data = disk_use(mount, "benchmark world", world)
+        # the fills: the tmpfs shrunk to what the installation holds + room for about 2 runs
+        paths = _paths(data)
+        size_mb = (_used(mount) + 2 * paths.warehouse_path.stat().st_size) // MB + 150
+        subprocess.run(["mount", "-o", f"remount,size={size_mb}m", str(mount)], check=True)
         one_line = unchanged = recovered = 0
         first_lines: list[str] = []
         for _ in range(count):
@@ -179,30 +200,24 @@ def disk(
                 target=_fill_after, args=(mount, rng.uniform(0.02, 0.9) * seconds)
             )
             filler.start()
-            failed = _cli(cold, "nightly", "--retrain")
+            failed = _cli(data, "nightly", "--retrain")
             filler.join()
             lines = failed.stderr.strip().splitlines()
             if failed.returncode != 0:
-                one_line += len(lines) == 2 and lines[0].startswith("disk full")
+                one_line += len(lines) == 2 and lines[0].startswith(ONE_LINERS)
                 first_lines.append(lines[0] if lines else "")
             unchanged += sha256_of(paths.warehouse_path) == before
             (mount / "filler").unlink()
-            recovered += _cli(cold, "nightly").returncode == 0
+            recovered += _cli(data, "nightly").returncode == 0
         return {
-            "tmpfs_mb": tmpfs_mb,
-            "landed_parquet_mb": round(landed_bytes / MB, 1),
-            "published_warehouse_mb": round(published_bytes / MB, 1),
-            "cold_nightly_peak_mb": round(cold_peak / MB, 1),
-            "cold_peak_per_landed_byte": round(cold_peak / landed_bytes, 1),
-            "published_per_landed_byte": round(published_bytes / landed_bytes, 1),
-            "retraining_nightly_peak_mb": round(warm_peak / MB, 1),
-            "retraining_peak_per_published_byte": round(warm_peak / published_bytes, 2),
+            "disk_use": [seed, bench],
+            "tmpfs_mb": size_mb,
             "fills": count,
             "failed_runs": len(first_lines),
             "ended_in_one_line": one_line,
             "published_unchanged": unchanged,
             "next_nightly_published": recovered,
-            "messages": sorted(set(first_lines)),
+            "messages": first_lines,
         }
     finally:
         subprocess.run(["umount", "-l", str(mount)], check=False)
@@ -262,11 +277,15 @@ def main() -> None:
     parser.add_argument("--interactions", type=int, default=30_000)
     args = parser.parse_args()
     rng = random.Random(20261202)
+    simulate = [
+        "--users", str(args.users), "--movies", str(args.movies),
+        "--interactions", str(args.interactions), "--seed", "5",
+    ]  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="movierec-faults-") as tmp:
         data = Path(tmp) / "data"
-        seconds = _world(data, args.users, args.movies, args.interactions)
+        seconds = _world(data, simulate)
         flipped = flips(data, args.flips, rng)
-        filled = disk(data, args.fills, seconds, rng, Path(tmp))
+        filled = disk(simulate, args.fills, seconds, rng, Path(tmp))
         killed = kills(data, args.kills, seconds, rng)
     world = f"{args.users:,} users x {args.movies:,} films x {args.interactions:,} viewings"
     result = {
@@ -304,7 +323,7 @@ def report(result: dict[str, object]) -> str:
         lines.append(
             f"| disk filled during `nightly --retrain` | {filled['fills']} | "
             f"{filled['published_unchanged']} | 0 | {filled['ended_in_one_line']} of "
-            f"{filled['failed_runs']} failed runs ended in one line | "
+            f"{filled['failed_runs']} failed runs ended in one line (refused or stopped) | "
             f"{filled['next_nightly_published']} of {filled['fills']} published |"
         )
     else:
@@ -323,16 +342,25 @@ def report(result: dict[str, object]) -> str:
     if isinstance(filled, dict):
         lines += [
             "",
-            "Disk use (the basis of `publishing.space`'s estimate): landed Parquet "
-            f"{filled['landed_parquet_mb']} MB; the cold nightly's peak "
-            f"{filled['cold_nightly_peak_mb']} MB above its start "
-            f"({filled['cold_peak_per_landed_byte']} x the landed bytes) for a published "
-            f"warehouse of {filled['published_warehouse_mb']} MB "
-            f"({filled['published_per_landed_byte']} x); a retraining nightly beside it "
-            f"peaked {filled['retraining_nightly_peak_mb']} MB above its start "
-            f"({filled['retraining_peak_per_published_byte']} x the published file).",
+            "Disk use of a nightly on the tmpfs, against `publishing.space`'s estimate "
+            "(MB above the filesystem's use at the start):",
             "",
-            "Messages the failed runs ended with:",
+            "| world | landed Parquet | published warehouse | cold nightly peak | "
+            "estimate | retraining nightly peak | estimate |",
+            "|---|---:|---:|---:|---:|---:|---:|",
+        ]
+        for use in filled["disk_use"]:
+            lines.append(
+                f"| {use['world']} | {use['landed_parquet_mb']} | "
+                f"{use['published_warehouse_mb']} ({use['published_per_landed_byte']} x) | "
+                f"{use['cold_nightly_peak_mb']} | {use['cold_estimate_mb']} | "
+                f"{use['retraining_nightly_peak_mb']} "
+                f"({use['retraining_peak_per_published_byte']} x the published file) | "
+                f"{use['retraining_estimate_mb']} |"
+            )
+        lines += [
+            "",
+            f"What each failed run of the fills ended with (tmpfs of {filled['tmpfs_mb']} MB):",
             "",
             *[f"    {m}" for m in filled["messages"]],
         ]
