@@ -58,39 +58,49 @@ def record_checksum(paths: Paths, version: Path) -> None:
     write_text_atomically(_checksum_path(version, paths), text)
 
 
+def _recorded(paths: Paths, version: Path) -> str | None:
+    recorded_at = _checksum_path(version, paths)
+    return recorded_at.read_text().split()[0] if recorded_at.is_file() else None
+
+
 def damage(paths: Paths, version: Path) -> str | None:
     """What is wrong with a retained version's file, or None when it is the audited one
     (or, written before checksums were recorded, cannot be checked)."""
-    recorded_at = _checksum_path(version, paths)
-    if not recorded_at.is_file():
+    recorded = _recorded(paths, version)
+    if recorded is None:
         return None
     file = version / paths.warehouse_path.name
     if not file.is_file():
         return f"{file} is missing"
-    recorded = recorded_at.read_text().split()[0]
     actual = sha256_of(file)
     if actual == recorded:
         return None
     return (
         f"{file} is not the file audited at publish (sha256 {actual[:16]}..., recorded "
-        f"{recorded[:16]}... in {recorded_at.name})"
+        f"{recorded[:16]}... in {_checksum_path(version, paths).name})"
     )
 
 
 def check_published(paths: Paths) -> None:
-    """DamagedFileError when the published warehouse changed since its audit."""
+    """DamagedFileError when the published warehouse changed since its audit: its version
+    is damaged, or, when it is no hard link to a version (copied, e.g. restored from a
+    backup), its bytes are those of no retained version."""
     current = published_version(paths)
-    if current is None and paths.warehouse_path.exists() and version_dirs(paths):
-        raise DamagedFileError(
-            f"the published warehouse {paths.warehouse_path} is not the same file as any "
-            "retained version (replaced by hand?); `movierec rollback` publishes the newest "
-            "retained version again"
+    if current is not None:
+        problem = damage(paths, current)
+    elif paths.warehouse_path.is_file() and (versions := version_dirs(paths)):
+        recorded = {_recorded(paths, v) for v in versions}
+        problem = (
+            None
+            if None in recorded or sha256_of(paths.warehouse_path) in recorded
+            else f"{paths.warehouse_path} has the bytes of no retained version"
         )
-    problem = damage(paths, current) if current is not None else None
+    else:
+        problem = None
     if problem is not None:
         raise DamagedFileError(
             f"the published warehouse is damaged: {problem}; `movierec rollback` publishes "
-            "the previous retained version again"
+            "the newest intact retained version again"
         )
 
 

@@ -122,13 +122,18 @@ def test_each_version_records_its_checksum_and_damage_is_named(tmp_path: Path) -
     assert published_version(paths) == second
 
 
-def test_a_published_file_that_is_no_version_is_refused(tmp_path: Path) -> None:
+def test_a_published_copy_must_have_a_retained_versions_bytes(tmp_path: Path) -> None:
+    """A copy of the version (restored from a backup) passes; other bytes do not, and
+    rollback publishes the newest version again."""
     paths = _paths(tmp_path)
     publish(paths, _build(paths, "r1", 1), "r1", keep=3, purge_older=False)
-    replaced = tmp_path / "copy.duckdb"
-    replaced.write_bytes(paths.warehouse_path.read_bytes())
-    replaced.replace(paths.warehouse_path)
-    with pytest.raises(DamagedFileError, match="not the same file as any retained version"):
+    copy = tmp_path / "copy.duckdb"
+    copy.write_bytes(paths.warehouse_path.read_bytes())
+    copy.replace(paths.warehouse_path)
+    assert published_version(paths) is None
+    check_published(paths)
+    _flip_byte(paths.warehouse_path)
+    with pytest.raises(DamagedFileError, match="has the bytes of no retained version"):
         check_published(paths)
     assert rollback(paths) == ("a file that was no retained version", "r1")
     assert published_version(paths) == paths.versions_dir / "r1"
