@@ -126,15 +126,16 @@ def test_a_second_run_is_refused_while_one_holds_the_lock(
 def test_a_nightly_killed_anywhere_leaves_the_published_file_as_it_was(
     installation: tuple[Paths, float], tmp_path: Path
 ) -> None:
-    """SIGKILL at 10+ random moments (dbt's child dies with it); then a rerun completes."""
+    """SIGKILL at 6 random moments (dbt's child dies with it); then a rerun completes.
+    (`benchmarks/bench_faults.py` kills 20 times, at a larger scale.)"""
     paths = clone(installation, tmp_path)
     _, seconds = installation
     rng = random.Random(20261124)
     env = {**os.environ, "MOVIEREC_PROJECT_DIR": str(REPO), **paths.dbt_env()}
     published = digest(paths.warehouse_path)
     kills = 0
-    for attempt in range(20):
-        if kills == 10:
+    for attempt in range(12):
+        if kills == 6:
             break
         retrain = ["--retrain"] if attempt % 2 == 0 else []
         process = subprocess.Popen(
@@ -152,7 +153,7 @@ def test_a_nightly_killed_anywhere_leaves_the_published_file_as_it_was(
         kills += 1
         assert digest(paths.warehouse_path) == published
         assert query(paths, "select count(*) as n from core.dim_users")["n"][0] == N_USERS
-    assert kills == 10
+    assert kills == 6
 
     rerun = run_cli(paths, "nightly")
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
@@ -160,7 +161,7 @@ def test_a_nightly_killed_anywhere_leaves_the_published_file_as_it_was(
     assert list(paths.builds_dir.iterdir()) == []
     outcomes = [r.outcome for r in read_run_records(paths)]
     assert "running" not in outcomes
-    assert outcomes.count("killed") >= 5  # kills before a record was written leave none
+    assert outcomes.count("killed") >= 3  # kills before a record was written leave none
     assert outcomes[-1] == "published"
 
 
