@@ -61,6 +61,8 @@ def run_dbt(paths: Paths, args: Sequence[str], *, check: bool = True) -> DbtResu
         # per-installation dbt artefacts, so two warehouses never share target/
         "DBT_TARGET_PATH": str(paths.data_dir / "dbt" / "target"),
         "DBT_LOG_PATH": str(paths.data_dir / "dbt" / "logs"),
+        # dbt writes into a pipe now: line by line, so progress still streams
+        "PYTHONUNBUFFERED": "1",
     }
     process = subprocess.Popen(
         dbt_command(paths, args),
