@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from movierec.errors import Problem
+from movierec.errors import Problem, RawContractError
 from movierec.files import sha256_of, write_text_atomically
 
 MANIFEST_DIR = "_manifest"
@@ -44,8 +44,12 @@ def read_manifest(raw_dir: Path, batch_id: str) -> dict[str, LandedFile]:
     path = manifest_path(raw_dir, batch_id)
     if not path.is_file():
         return {}
-    files: dict[str, dict[str, object]] = json.loads(path.read_text())["files"]
-    return {entity: LandedFile(entity=entity, **entry) for entity, entry in files.items()}  # type: ignore[arg-type]
+    try:
+        files: dict[str, dict[str, object]] = json.loads(path.read_text())["files"]
+        return {entity: LandedFile(entity=entity, **entry) for entity, entry in files.items()}  # type: ignore[arg-type]
+    except (ValueError, KeyError, TypeError) as exc:  # JSONDecodeError is a ValueError
+        problem = Problem(str(path), None, f"landing manifest unreadable (damaged?): {exc!r}")
+        raise RawContractError([problem]) from exc
 
 
 def record_landed(raw_dir: Path, files: Mapping[str, Path], now: datetime) -> None:

@@ -102,3 +102,13 @@ def test_erasure_rewrites_through_the_manifest_and_refuses_damaged_files(
     flip_bit(written["movies"])
     with pytest.raises(RawContractError, match="changed after landing"):
         request_erasure(paths, [3], NOW)
+
+
+def test_a_damaged_manifest_is_named(
+    tmp_path: Path, small_world: World, contract: dict[str, TableSpec]
+) -> None:
+    _landed(tmp_path, small_world, contract)
+    manifest = tmp_path / "_manifest" / "b1.json"
+    manifest.write_text(manifest.read_text()[:-40])
+    with pytest.raises(RawContractError, match=r"_manifest/b1.json: landing manifest unreadable"):
+        check_landed(tmp_path, contract, NOW)
