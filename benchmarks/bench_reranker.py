@@ -4,7 +4,7 @@ For two splits of ml-100k it ingests and builds a warehouse (`movierec ingest mo
 then `movierec nightly --no-evaluate-new-model`), then, in this process and on a copy of
 the warehouse, ranks the same retrieval candidates several ways and judges the top 10:
 
-- the retrieval union's own order, and the knn retriever's rank alone;
+- the retrieval union's own order, and the knn and user_knn retrievers' ranks alone;
 - the forest trained as the nightly's implicit mode did before (every viewing a
   positive, four uniformly drawn unviewed films per positive, each at its own moment);
 - the forest trained on retrieval's own candidates (`negative_sampling = "retrieval"`:
@@ -131,6 +131,7 @@ def study(warehouse: Path, split: str, held_out: Path | None) -> list[dict[str, 
     results = [
         judged("retrieval order", -matrix[:, columns.index("retrieval_rank")], 0, 0.0),
         judged("knn rank alone", -matrix[:, columns.index("knn_rank")], 0, 0.0),
+        judged("user_knn rank alone", -matrix[:, columns.index("user_knn_rank")], 0, 0.0),
     ]
     for sampling, (rows, sampling_seconds) in trained.items():
         forests = FORESTS if sampling == "retrieval" else {"depth 20": FORESTS["depth 20"]}

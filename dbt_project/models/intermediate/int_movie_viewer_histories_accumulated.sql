@@ -1,19 +1,7 @@
 with
 
-interactions as (
-    select * from {{ ref('fct_interactions') }}
-),
-
--- each viewer counts once, at their first viewing of the film
 first_views as (
-    select
-        user_id,
-        movie_id,
-        min(interacted_at) as first_viewed_at
-    from interactions
-    group by
-        user_id,
-        movie_id
+    select * from {{ ref('int_user_first_viewings') }}
 ),
 
 events as (

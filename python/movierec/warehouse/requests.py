@@ -90,6 +90,8 @@ def probe_users(con: duckdb.DuckDBPyConnection, per_segment: int, seed: int) -> 
 RETRIEVED_COLUMNS = (
     "knn_score",
     "knn_rank",
+    "user_knn_score",
+    "user_knn_rank",
     "popularity_rank",
     "recent_popularity_rank",
     "genre_rank",

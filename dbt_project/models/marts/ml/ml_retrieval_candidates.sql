@@ -1,18 +1,20 @@
 {{ config(materialized='view') }}
 
 {#-
-    Retrieval: the films worth re-ranking for each requested (user, moment), from four
+    Retrieval: the films worth re-ranking for each requested (user, moment), from five
     cheap retrievers over the viewings before that moment (point-in-time, like the
     features):
     - knn: item-item cosine similarity of co-viewings (distinct viewers; at least
       `retrieval_min_support` co-viewers; each film's `retrieval_neighbours` nearest),
       summed over the user's whole history;
+    - user_knn: the user's `retrieval_neighbour_users` nearest viewers by user-user cosine
+      of their films; a film scores the similarity-weighted share of them who viewed it;
     - popular: most viewers all-time; recent: most first viewings in the last
       `recent_popularity_days` days;
     - genre: for the user's three main genres (stated preferences where the catalogue has
       them, else the genres of their history), the genre's share x the film's viewers.
     Each retriever ranks the films the user had not viewed; the union keeps each film's
-    best rank (ties: knn, popular, recent, genre, then the lower movie_id) and the first
+    best rank (ties: knn, user_knn, popular, recent, genre, then the lower movie_id) and the first
     `retrieval_candidates` per request. A user without history gets popularity.
 
     Audiences and co-viewings come from the point-in-time interval histories
@@ -35,6 +37,10 @@ interactions as (
     select * from {{ ref('fct_interactions') }}
 ),
 
+first_views as (
+    select * from {{ ref('int_user_first_viewings') }}
+),
+
 movie_genres as (
     select * from {{ ref('int_movie_genres_unnested') }}
 ),
@@ -53,6 +59,10 @@ viewer_histories as (
 
 pair_histories as (
     select * from {{ ref('int_movie_pair_histories_accumulated') }}
+),
+
+user_film_histories as (
+    select * from {{ ref('int_user_film_histories_accumulated') }}
 ),
 
 default_moment as (
@@ -75,15 +85,15 @@ moments as (
 
 -- what each requesting user had viewed before their moment
 histories as (
-    select distinct
+    select
         requests.user_id,
         requests.requested_at,
-        interactions.movie_id
+        first_views.movie_id
     from requests
-    inner join interactions
+    inner join first_views
         on
-            requests.user_id = interactions.user_id
-            and requests.requested_at > interactions.interacted_at
+            requests.user_id = first_views.user_id
+            and first_views.first_viewed_at < requests.requested_at
 ),
 
 -- every film's distinct viewers before each moment, and within the recent window
@@ -212,6 +222,83 @@ history_sizes as (
     group by
         requests.user_id,
         requests.requested_at
+),
+
+-- user-user cosine before the moment: the films a requesting user shares with each other
+-- viewer, over the square root of both users' film counts then
+shared_films as (
+    select
+        histories.user_id,
+        histories.requested_at,
+        other_views.user_id as other_user_id,
+        count(*) as shared_films
+    from histories
+    inner join first_views as other_views
+        on
+            histories.movie_id = other_views.movie_id
+            and other_views.first_viewed_at < histories.requested_at
+            and other_views.user_id != histories.user_id
+    group by
+        histories.user_id,
+        histories.requested_at,
+        other_views.user_id
+),
+
+user_similarities as (
+    select
+        shared_films.user_id,
+        shared_films.requested_at,
+        shared_films.other_user_id,
+        shared_films.shared_films
+        / sqrt(history_sizes.films * other_films.prior_films) as similarity
+    from shared_films
+    inner join history_sizes
+        on
+            shared_films.user_id = history_sizes.user_id
+            and shared_films.requested_at = history_sizes.requested_at
+    inner join user_film_histories as other_films
+        on
+            shared_films.other_user_id = other_films.user_id
+            and {{ interval_holds('other_films', 'shared_films.requested_at') }}
+),
+
+-- each requesting user's nearest viewers, and their similarities' total
+neighbour_users as (
+    select
+        user_id,
+        requested_at,
+        other_user_id,
+        similarity,
+        sum(similarity) over (partition by user_id, requested_at) as neighbourhood_similarity
+    from (
+        select
+            *,
+            row_number() over (
+                partition by user_id, requested_at
+                order by similarity desc, other_user_id asc
+            ) as nearness
+        from user_similarities
+    ) as ranked
+    where nearness <= {{ var('retrieval_neighbour_users') }}
+),
+
+-- the similarity-weighted share of the nearest viewers who had viewed the film (0..1)
+user_knn_scores as (
+    select
+        neighbour_users.user_id,
+        neighbour_users.requested_at,
+        neighbour_views.movie_id,
+        'user_knn' as retriever,
+        sum(neighbour_users.similarity / neighbour_users.neighbourhood_similarity) as score
+    from neighbour_users
+    inner join first_views as neighbour_views
+        on
+            neighbour_users.other_user_id = neighbour_views.user_id
+            and neighbour_views.first_viewed_at < neighbour_users.requested_at
+    group by
+        neighbour_users.user_id,
+        neighbour_users.requested_at,
+        neighbour_views.movie_id
 ),
 
 film_ranks as (
@@ -353,6 +440,8 @@ genre_scores as (
 scores as (
     select * from knn_scores
     union all
+    select * from user_knn_scores
+    union all
     select * from popularity_scores
     union all
     select * from genre_scores
@@ -387,11 +476,14 @@ merged as (
         min(retriever_rank) as best_rank,
         min(
             case retriever
-                when 'knn' then 1 when 'popular' then 2 when 'recent' then 3 else 4
+                when 'knn' then 1 when 'user_knn' then 2 when 'popular' then 3
+                when 'recent' then 4 else 5
             end
         ) as first_retriever,
         max(case when retriever = 'knn' then score end) as knn_score,
         min(case when retriever = 'knn' then retriever_rank end) as knn_rank,
+        max(case when retriever = 'user_knn' then score end) as user_knn_score,
+        min(case when retriever = 'user_knn' then retriever_rank end) as user_knn_rank,
         min(case when retriever = 'popular' then retriever_rank end) as popularity_rank,
         min(case when retriever = 'recent' then retriever_rank end) as recent_popularity_rank,
         min(case when retriever = 'genre' then retriever_rank end) as genre_rank
@@ -423,6 +515,8 @@ final as (
         candidate_rank,
         knn_score,
         knn_rank,
+        user_knn_score,
+        user_knn_rank,
         popularity_rank,
         recent_popularity_rank,
         genre_rank,

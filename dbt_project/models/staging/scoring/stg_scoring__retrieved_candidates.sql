@@ -14,6 +14,8 @@ renamed as (
         candidate_rank,
         knn_score,
         knn_rank,
+        user_knn_score,
+        user_knn_rank,
         popularity_rank,
         recent_popularity_rank,
         genre_rank,

@@ -1,0 +1,28 @@
+with
+
+first_views as (
+    select * from {{ ref('int_user_first_viewings') }}
+),
+
+events as (
+    select
+        user_id,
+        first_viewed_at as event_at,
+        count(*) as interactions,
+        0 as likes
+    from first_views
+    group by
+        user_id,
+        first_viewed_at
+),
+
+final as (
+    {{ history_intervals('events', ['user_id']) }}
+)
+
+select
+    user_id,
+    valid_after,
+    valid_until,
+    prior_interactions as prior_films
+from final
