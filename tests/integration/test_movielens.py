@@ -103,7 +103,7 @@ def test_the_model_learns_what_users_choose(movielens: Paths) -> None:
     )
     assert recommenders["recommender"].to_list() == [
         "cooccurrence", "knn", "model", "popularity", "random", "retrieval",
-        "segment_popularity",
+        "segment_popularity", "user_knn",
     ]  # fmt: skip
 
 
@@ -161,7 +161,7 @@ def test_random_split_judges_on_ratings_held_out_at_ingest(tmp_path: Path) -> No
         ("random", name, 60.0)
         for name in (
             "cooccurrence", "knn", "model", "popularity", "random", "retrieval",
-            "segment_popularity",
+            "segment_popularity", "user_knn",
         )
     ]  # fmt: skip
     # the cut-off follows the latest landed viewing: every landed viewing is history

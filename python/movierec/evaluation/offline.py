@@ -54,6 +54,7 @@ RECOMMENDERS = (
     "model",
     "retrieval",
     "knn",
+    "user_knn",
     "random",
     "popularity",
     "segment_popularity",
@@ -114,7 +115,8 @@ def evaluate_recommenders(
     }
     lists["retrieval"] = candidates.filter(pl.col("rank") <= k_max)
     lists["knn"] = knn_lists(candidates, k_max)
-    for name in RECOMMENDERS[3:]:
+    lists["user_knn"] = knn_lists(candidates, k_max, rank="user_knn_rank")
+    for name in RECOMMENDERS[4:]:
         lists[name] = _baseline_lists(con, name, cutoff, k_max, settings.seed)
     # what counts as a hit is what the model was trained to predict
     liked_only = TrainingMode.from_dict(model.training).mode == "explicit"
@@ -184,13 +186,14 @@ def evaluate_recommenders(
     return Evaluation(evaluation_id, model.model_id, settings.split, cutoff, metrics, seconds)
 
 
-def knn_lists(candidates: pl.DataFrame, k: int) -> pl.DataFrame:
-    """Item-kNN: the knn retriever's own ranking (co-viewing cosine summed over the
-    user's history, each film's `retrieval_neighbours` nearest), its first k films; a user
-    knn proposes nothing to gets no list."""
+def knn_lists(candidates: pl.DataFrame, k: int, rank: str = "knn_rank") -> pl.DataFrame:
+    """One retriever's own ranking as a recommender, its first k films: item-kNN (`knn_rank`:
+    co-viewing cosine summed over the user's history, each film's `retrieval_neighbours`
+    nearest) or user-kNN (`user_knn_rank`: the films of the user's nearest viewers). A user
+    the retriever proposes nothing to gets no list."""
     return (
-        candidates.filter(pl.col("knn_rank") <= k)
-        .select("user_id", pl.col("knn_rank").alias("rank"), "movie_id")
+        candidates.filter(pl.col(rank) <= k)
+        .select("user_id", pl.col(rank).alias("rank"), "movie_id")
         .sort("user_id", "rank")
     )
 

@@ -92,7 +92,14 @@ def test_knn_lists_follow_the_knn_retrievers_own_ranks() -> None:
             "rank": [1, 2, 3, 4, 1],
             "movie_id": [10, 20, 30, 40, 10],
             "knn_rank": [None, 2, 1, 3, None],
+            "user_knn_rank": [2, None, None, 1, 1],
         }
     )
     lists = knn_lists(candidates, k=2)
     assert lists.rows() == [(1, 1, 30), (1, 2, 20)]
+    # user-kNN the same way, from its own rank column
+    assert knn_lists(candidates, k=2, rank="user_knn_rank").rows() == [
+        (1, 1, 40),
+        (1, 2, 10),
+        (2, 1, 10),
+    ]

@@ -190,7 +190,8 @@ def test_retrieval_candidates_bound_the_lists_and_a_short_user_gets_every_film(
     con.execute(
         "create table scoring.retrieved_candidates (user_id bigint, movie_id bigint, "
         "requested_at timestamp, candidate_rank bigint, knn_score double, knn_rank bigint, "
-        "popularity_rank bigint, recent_popularity_rank bigint, genre_rank bigint)"
+        "user_knn_score double, user_knn_rank bigint, popularity_rank bigint, "
+        "recent_popularity_rank bigint, genre_rank bigint)"
     )
     con.execute(
         """
@@ -200,6 +201,7 @@ def test_retrieval_candidates_bound_the_lists_and_a_short_user_gets_every_film(
                 as candidate_rank,
             coalesce(requests.requested_at, timestamp '2024-01-01') as requested_at,
             null::double as knn_score, null::bigint as knn_rank,
+            null::double as user_knn_score, null::bigint as user_knn_rank,
             null::bigint as popularity_rank, null::bigint as recent_popularity_rank,
             null::bigint as genre_rank
         from scoring.retrieval_requests as requests
