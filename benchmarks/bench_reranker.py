@@ -9,7 +9,10 @@ the warehouse, ranks the same retrieval candidates several ways and judges the t
   positive, four uniformly drawn unviewed films per positive, each at its own moment);
 - the forest trained on retrieval's own candidates (`negative_sampling = "retrieval"`:
   one moment at each user's first viewing and one inside their history, a candidate
-  viewed from then on is a positive), with the benchmark's forest and a regularised one.
+  viewed from then on is a positive), with the benchmark's forest and a regularised one;
+- the same two forests trained in the masked world (`negative_sampling = "masked"`: 25 %
+  of each user's films hidden, retrieval's candidates at the lists' own moment rule, a
+  hidden film is a positive).
 
 Splits: `time` (lists at 30 days before the latest rating, judged on the ratings after
 it) and `stratified 75/25` (25 % of each user's ratings held out at ingest, lists at each
@@ -36,7 +39,8 @@ from sklearn.ensemble import RandomForestClassifier
 
 from benchmarks.measure import REPO, RESULTS, data_env, machine, run_step
 from movierec.evaluation import ranking_metrics
-from movierec.settings import ForestParams, TrainingMode
+from movierec.flows.steps import training_world
+from movierec.settings import ForestParams, Paths, TrainingMode
 from movierec.training import TrainingRows, training_rows
 from movierec.warehouse import (
     feature_batches,
@@ -71,13 +75,14 @@ def _top(keys: pl.DataFrame, scores: np.ndarray) -> pl.DataFrame:
     )
 
 
-def study(warehouse: Path, split: str, held_out: Path | None) -> list[dict[str, object]]:
-    """Rank retrieval's candidates every way on a copy of `warehouse`; one row per ranker."""
+def study(data: Path, split: str, held_out: Path | None) -> list[dict[str, object]]:
+    """Rank retrieval's candidates every way on a copy of the warehouse of the data folder
+    `data`; one row per ranker."""
     contract = parse_feature_contract(FEATURES_YML.read_text())
     columns = contract.features
     with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp) / "w.duckdb"
-        shutil.copy(warehouse, copy)
+        shutil.copy(data / "warehouse" / "movierec.duckdb", copy)
         con = duckdb.connect(str(copy))
         con.execute("set enable_progress_bar = false")
         (latest,) = con.execute("select max(interacted_at) from core.fct_interactions").fetchall()[
@@ -100,10 +105,13 @@ def study(warehouse: Path, split: str, held_out: Path | None) -> list[dict[str, 
         assert isinstance(truth, pl.DataFrame)
 
         trained: dict[str, tuple[TrainingRows, float]] = {}
-        for sampling in ("uniform", "retrieval"):
+        # the masked world is built beside the copy, from the data folder's landed files
+        paths = Paths(project_dir=REPO, data_dir=data, warehouse_path=copy)
+        for sampling in ("uniform", "retrieval", "masked"):
             started = time.perf_counter()
             mode = TrainingMode(mode="implicit", negative_sampling=sampling, sampling_seed=7)
-            rows = training_rows(con, contract, columns, mode, until=moment)
+            with training_world(paths, mode, print) as masked:
+                rows = training_rows(con, contract, columns, mode, moment, masked, at_latest)
             trained[sampling] = (rows, time.perf_counter() - started)
 
         users = [r[0] for r in con.execute("select user_id from core.dim_users").fetchall()]
@@ -134,7 +142,7 @@ def study(warehouse: Path, split: str, held_out: Path | None) -> list[dict[str, 
         judged("user_knn rank alone", -matrix[:, columns.index("user_knn_rank")], 0, 0.0),
     ]
     for sampling, (rows, sampling_seconds) in trained.items():
-        forests = FORESTS if sampling == "retrieval" else {"depth 20": FORESTS["depth 20"]}
+        forests = FORESTS if sampling != "uniform" else {"depth 20": FORESTS["depth 20"]}
         for label, params in forests.items():
             started = time.perf_counter()
             forest = _forest(params).fit(rows.features, rows.labels)
@@ -158,7 +166,7 @@ def main() -> None:
             run_step("ml-100k", "ingest", ingest, env)
             run_step("ml-100k", "nightly", ["nightly", "--no-evaluate-new-model"], env)
             held_out = data / "holdout" / "interactions.parquet" if ingest_args else None
-            results += study(data / "warehouse" / "movierec.duckdb", split, held_out)
+            results += study(data, split, held_out)
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = f"{datetime.now(UTC):%Y-%m-%d}, {machine()}"
     (RESULTS / "reranker.json").write_text(json.dumps({"machine": stamp, "rows": results}))

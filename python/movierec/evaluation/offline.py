@@ -85,10 +85,12 @@ def evaluate_recommenders(
     settings: EvaluateSettings,
     held_out: pl.DataFrame | None = None,
     progress: Progress = lambda _: None,
+    masked: duckdb.DuckDBPyConnection | None = None,
 ) -> Evaluation:
     """Build every recommender's top-k lists at the cut-off, judge them, store the metrics.
 
-    `held_out` (user_id, movie_id, is_liked) holds the hits of the random split.
+    `held_out` (user_id, movie_id, is_liked) holds the hits of the random split; `masked`
+    is the masked world a masked training mode refits in.
     """
     started = time.perf_counter()
     if (settings.split == "random") != (held_out is not None):
@@ -111,7 +113,9 @@ def evaluate_recommenders(
     candidates = pl.from_arrow(retrieved)
     assert isinstance(candidates, pl.DataFrame)
     lists = {
-        "model": _model_lists(con, contract, model, cutoff, scoring, evaluated, retrieved, progress)
+        "model": _model_lists(
+            con, contract, model, cutoff, scoring, evaluated, retrieved, progress, masked
+        )
     }
     lists["retrieval"] = candidates.filter(pl.col("rank") <= k_max)
     lists["knn"] = knn_lists(candidates, k_max)
@@ -215,12 +219,15 @@ def _model_lists(
     users: list[int],
     retrieved: pa.Table,
     progress: Progress,
+    masked: duckdb.DuckDBPyConnection | None,
 ) -> pl.DataFrame:
     """The model's configuration refitted on viewings before the cut-off, then the nightly's
     scoring path for `users` (on `retrieved`, retrieval's candidates at the cut-off) with
     features as of the cut-off."""
     mode = TrainingMode.from_dict(model.training)
-    data = training_rows(con, contract, model.features, mode, until=cutoff)
+    data = training_rows(
+        con, contract, model.features, mode, cutoff, masked, settings.at_latest_viewing
+    )
     forest = fit_forest(data.features, data.labels, ForestParams(**model.params))
     progress(
         f"refitted {model.model_id}'s configuration ({mode.mode}) on {len(data.labels):,} "

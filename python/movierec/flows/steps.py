@@ -7,8 +7,13 @@ wrap one step in a run of its own.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
 
+import duckdb
 import polars as pl
 
 from movierec.errors import NoDataError
@@ -23,6 +28,7 @@ from movierec.settings import (
     Paths,
     PublishSettings,
     RecommendSettings,
+    TrainingMode,
     TrainSettings,
 )
 from movierec.training import TrainResult, train_model
@@ -47,10 +53,37 @@ def build_outputs(run: Run) -> None:
     run.step("dbt build (outputs)")
 
 
+@contextmanager
+def training_world(
+    paths: Paths, mode: TrainingMode, progress: Progress
+) -> Iterator[duckdb.DuckDBPyConnection | None]:
+    """The masked world a masked training mode learns in (None for the other modes): the
+    same dbt project built beside the warehouse at `paths` with `training_mask_share` set,
+    so every model sees each user's history without their hidden films. Removed after."""
+    if mode.mode != "implicit" or mode.negative_sampling != "masked":
+        yield None
+        return
+    world = replace(paths, warehouse_path=paths.warehouse_path.with_name("masked.duckdb"))
+    mask = {"training_mask_share": mode.mask_share, "training_mask_seed": mode.sampling_seed}
+    try:
+        started = time.perf_counter()
+        selected = ["--select", "+ml_retrieval_candidates", "+ml_sampled_features"]
+        run_dbt(world, ["run", *selected, "--vars", json.dumps(mask)])
+        progress(
+            f"built the masked world ({mode.mask_share:.0%} of each user's films hidden) in "
+            f"{time.perf_counter() - started:.1f} s"
+        )
+        with connect(world) as masked:
+            yield masked
+    finally:
+        world.warehouse_path.unlink(missing_ok=True)
+
+
 def train_into(paths: Paths, settings: TrainSettings, progress: Progress) -> TrainResult:
     """Train, export, check and register a model in the warehouse at `paths`."""
-    with connect(paths) as con:
-        result = train_model(con, feature_contract(paths), paths.models_dir, settings, progress)
+    contract = feature_contract(paths)
+    with training_world(paths, settings.mode, progress) as masked, connect(paths) as con:
+        result = train_model(con, contract, paths.models_dir, settings, progress, masked)
     record = result.record
     progress(f"registered {record.model_id} in {result.seconds:.1f} s -> {record.onnx_path}")
     return result
@@ -97,9 +130,17 @@ def _held_out(paths: Paths, settings: EvaluateSettings) -> pl.DataFrame | None:
 def evaluate_into(paths: Paths, settings: EvaluateSettings, progress: Progress) -> Evaluation:
     """Judge the registered model's configuration and the baselines; store the metrics."""
     held_out = _held_out(paths, settings)
-    with connect(paths) as con:
+    with connect(paths, read_only=True) as con:
+        mode = TrainingMode.from_dict(registered_model(con).training)
+    with training_world(paths, mode, progress) as masked, connect(paths) as con:
         evaluation = evaluate_recommenders(
-            con, feature_contract(paths), registered_model(con), settings, held_out, progress
+            con,
+            feature_contract(paths),
+            registered_model(con),
+            settings,
+            held_out,
+            progress,
+            masked,
         )
     progress(describe_evaluation(evaluation))
     return evaluation

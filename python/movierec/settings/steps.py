@@ -14,7 +14,7 @@ from movierec.errors import SettingsError
 
 FeatureSet = Literal["all", "seed"]
 Mode = Literal["explicit", "implicit"]
-NegativeSampling = Literal["uniform", "popularity", "retrieval"]
+NegativeSampling = Literal["uniform", "popularity", "retrieval", "masked"]
 Split = Literal["time", "random"]
 CandidateSource = Literal["retrieval", "shortlist", "exhaustive"]
 BadRows = Literal["fail", "quarantine"]
@@ -94,25 +94,42 @@ class TrainingMode:
     explicit: every viewing is a row, labelled liked or not. implicit: every viewing is a
     positive, set against `negatives_per_positive` sampled unviewed films; or, with
     `negative_sampling = "retrieval"`, retrieval's candidates at two moments per user,
-    labelled by whether the user went on to view them (`negatives_per_positive` unused).
+    labelled by whether the user went on to view them (`negatives_per_positive` unused);
+    or, with `"masked"`, retrieval's candidates in a world that hides `mask_share` of each
+    user's films, labelled by whether they are hidden ones.
     """
 
     mode: Mode = "explicit"
     negatives_per_positive: int = 4
     negative_sampling: NegativeSampling = "uniform"
     sampling_seed: int = 7
+    mask_share: float = 0.25
 
     def __post_init__(self) -> None:
         _one_of("mode", self.mode, ("explicit", "implicit"))
-        _one_of("negative_sampling", self.negative_sampling, ("uniform", "popularity", "retrieval"))
+        _one_of(
+            "negative_sampling",
+            self.negative_sampling,
+            ("uniform", "popularity", "retrieval", "masked"),
+        )
+        if not 0 < self.mask_share < 1:
+            raise SettingsError(
+                f"mask_share must lie strictly between 0 and 1, got {self.mask_share}"
+            )
         if self.negatives_per_positive < 1:
             raise SettingsError(
                 f"negatives_per_positive must be at least 1, got {self.negatives_per_positive}"
             )
 
     def as_dict(self) -> dict[str, Any]:
-        """What the registry records: only the mode when explicit (sampling is moot)."""
-        return asdict(self) if self.mode == "implicit" else {"mode": "explicit"}
+        """What the registry records: only the mode when explicit (sampling is moot), the
+        mask's share only when masked."""
+        if self.mode == "explicit":
+            return {"mode": "explicit"}
+        values = asdict(self)
+        if self.negative_sampling != "masked":
+            del values["mask_share"]
+        return values
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> TrainingMode:

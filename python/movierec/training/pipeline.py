@@ -59,13 +59,15 @@ def train_model(
     models_dir: Path,
     settings: TrainSettings,
     progress: Progress = lambda _: None,
+    masked: duckdb.DuckDBPyConnection | None = None,
 ) -> TrainResult:
     """Evaluate on a time split (and the seed's random split), refit on every row, export
     to ONNX, check the export, and register it. Raises AgreementError, registering
-    nothing, when the export disagrees with the forest."""
+    nothing, when the export disagrees with the forest. A masked mode reads its rows from
+    the masked world `masked`."""
     started = time.perf_counter()
     columns = contract.select(settings.feature_set)
-    data = training_rows(con, contract, columns, settings.mode)
+    data = training_rows(con, contract, columns, settings.mode, masked=masked)
     progress(
         f"loaded {len(data.labels):,} {settings.mode.mode} training rows "
         f"({int(data.labels.sum()):,} positive) x {len(columns)} features"

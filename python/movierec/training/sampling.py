@@ -15,6 +15,14 @@ and a seeded viewing inside their history). A candidate the user went on to view
 positive, every other candidate a (hard) negative; films retrieval did not propose are no
 rows, since the re-ranker never sees them. The features, retrieval's ranks and scores
 among them, come from ml_sampled_features as of the moment.
+
+implicit with `negative_sampling = "masked"`: the rows are retrieval's candidates in the
+masked world, a second build of the same dbt project that hides a seeded `mask_share` of
+each user's films (`int_masked_viewings`; `masked_world` builds it), one moment per user
+as scoring serves them. A candidate that is one of the user's hidden films is a positive,
+every other a negative: the re-ranker learns "which films are missing from this history",
+which is what a random hold-out asks, with every feature computed as if the hidden
+viewings had never happened.
 """
 
 from __future__ import annotations
@@ -27,7 +35,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from movierec.errors import NoDataError
+from movierec.errors import NoDataError, SettingsError
 from movierec.settings import TrainingMode
 from movierec.warehouse import (
     FeatureContract,
@@ -154,6 +162,28 @@ def retrieval_rows(
     params = {"until": until, "seed": mode.sampling_seed}
     retrieve(con, _sql("retrieval_moments"), params)
     con.execute(_sql("chosen_candidates"), {"until": until})
+    return _candidate_rows(con, columns)
+
+
+def masked_rows(
+    masked: duckdb.DuckDBPyConnection,
+    columns: tuple[str, ...],
+    until: datetime | None = None,
+    at_latest_viewing: bool = False,
+) -> TrainingRows:
+    """Retrieval's candidates in the masked world `masked` for each user with a hidden film
+    first viewed before `until`, at `until` (NULL: the default scoring moment) or, with
+    `at_latest_viewing`, just after their latest visible viewing; labelled chosen when the
+    candidate is one of their hidden films (masked_candidates.sql)."""
+    params = {"until": until, "at_latest_viewing": at_latest_viewing}
+    retrieve(masked, _sql("masked_moments"), params)
+    masked.execute(_sql("masked_candidates"), {"until": until})
+    return _candidate_rows(masked, columns)
+
+
+def _candidate_rows(con: duckdb.DuckDBPyConnection, columns: tuple[str, ...]) -> TrainingRows:
+    """The features of temp table chosen_candidates' (user, film, moment) rows, with their
+    label `chosen`."""
     con.execute("delete from scoring.sampled_requests")
     con.execute(
         "insert into scoring.sampled_requests (user_id, movie_id, requested_at) "
@@ -186,8 +216,17 @@ def training_rows(
     columns: tuple[str, ...],
     mode: TrainingMode,
     until: datetime | None = None,
+    masked: duckdb.DuckDBPyConnection | None = None,
+    at_latest_viewing: bool = False,
 ) -> TrainingRows:
-    """The rows a model of this mode trains on, from viewings before `until` (all without)."""
+    """The rows a model of this mode trains on, from viewings before `until` (all without).
+
+    A masked mode reads its rows from `masked`, the masked world's warehouse, at the
+    moments scoring serves users at (`at_latest_viewing` as scoring's)."""
+    if mode.mode == "implicit" and mode.negative_sampling == "masked":
+        if masked is None:
+            raise SettingsError('negative_sampling = "masked" trains in a masked world: none given')
+        return masked_rows(masked, columns, until, at_latest_viewing)
     if mode.mode == "implicit" and mode.negative_sampling == "retrieval":
         return retrieval_rows(con, columns, mode, until)
     viewings = viewing_rows(con, contract, columns, until)

@@ -4,23 +4,33 @@ interactions as (
     select * from {{ ref('stg_landing__interactions') }}
 ),
 
+-- empty unless this is the masked world re-ranker training builds (int_masked_viewings)
+masked as (
+    select * from {{ ref('int_masked_viewings') }}
+),
+
 final as (
     select
         -- keys
-        interaction_id,
-        user_id,
-        movie_id,
+        interactions.interaction_id,
+        interactions.user_id,
+        interactions.movie_id,
 
         -- measures
-        watch_fraction,
-        rating,
+        interactions.watch_fraction,
+        interactions.rating,
 
         -- flags
-        is_liked,
+        interactions.is_liked,
 
         -- timestamps
-        interacted_at
+        interactions.interacted_at
     from interactions
+    left join masked
+        on
+            interactions.user_id = masked.user_id
+            and interactions.movie_id = masked.movie_id
+    where masked.user_id is null
 )
 
 select * from final
