@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -12,11 +13,13 @@ import polars as pl
 import pyarrow.parquet as pq
 import pytest
 
+from movierec.flows.steps import training_world
 from movierec.land import record_landed
 from movierec.settings import Paths, TrainingMode
 from movierec.training import training_rows
 from movierec.warehouse import (
     parse_feature_contract,
+    query_frame,
     request_all_films,
     request_pairs,
     retrieve_candidates,
@@ -242,6 +245,65 @@ def test_reranker_training_rows_are_retrievals_candidates(warehouse: Paths, tmp_
     assert N_USERS + with_history >= moments[0] > N_USERS
     retrieval_rank = rows.features[:, contract.features.index("retrieval_rank")]
     assert sorted(retrieval_rank.astype(int).tolist()) == ranks
+
+
+def test_masked_training_learns_the_hidden_films_in_a_world_without_them(
+    warehouse: Paths, tmp_path: Path
+) -> None:
+    """The masked world hides floor(films x 0.25) of each user's films (every viewing of
+    them) and nothing else; its training rows are retrieval's candidates there, positive
+    exactly for the hidden films, and their history features count only visible viewings.
+    The published warehouse hides nothing, and the masked world is removed after use."""
+    copy = tmp_path / "w.duckdb"
+    shutil.copy(warehouse.warehouse_path, copy)
+    paths = replace(warehouse, warehouse_path=copy)
+    contract = parse_feature_contract(warehouse.ml_features_yml.read_text())
+    mode = TrainingMode(mode="implicit", negative_sampling="masked", sampling_seed=3)
+    with duckdb.connect(str(copy)) as con:
+        films = query_frame(
+            con,
+            "select user_id, count(distinct movie_id) as films from core.fct_interactions "
+            "group by user_id",
+        )
+        (published_hidden,) = con.execute(
+            "select count(*) from intermediate.int_masked_viewings"
+        ).fetchall()[0]
+        with training_world(paths, mode, lambda _: None) as masked:
+            assert masked is not None
+            rows = training_rows(con, contract, contract.features, mode, masked=masked)
+            hidden = query_frame(
+                masked, "select user_id, movie_id from intermediate.int_masked_viewings"
+            )
+            kept, still_visible = masked.execute(
+                "select count(*), count(*) filter (where exists (select 1 from "
+                "intermediate.int_masked_viewings as h where h.user_id = f.user_id "
+                "and h.movie_id = f.movie_id)) from core.fct_interactions as f"
+            ).fetchall()[0]
+            proposed_hidden = masked.execute(
+                "select count(*) from scoring.retrieved_candidates as c inner join "
+                "intermediate.int_masked_viewings as h using (user_id, movie_id)"
+            ).fetchall()[0][0]
+            visible = query_frame(
+                masked,
+                "select user_id, count(*) as visible from core.fct_interactions group by user_id",
+            )
+        con.register("hidden", hidden.to_arrow())
+        (all_viewings_of_hidden,) = con.execute(
+            "select count(*) from core.fct_interactions inner join hidden using (user_id, movie_id)"
+        ).fetchall()[0]
+    assert published_hidden == 0
+    assert not (tmp_path / "masked.duckdb").exists()
+    per_user = hidden.group_by("user_id").len().join(films, on="user_id", how="right")
+    expected = (per_user["films"] * 0.25).floor().cast(pl.UInt32)
+    assert per_user["len"].fill_null(0).to_list() == expected.to_list()
+    assert hidden.height > 0
+    assert still_visible == 0
+    assert kept == N_INTERACTIONS - all_viewings_of_hidden
+    assert int(rows.labels.sum()) == proposed_hidden > 0
+    # every row's user history counts the visible viewings only (one moment, after all)
+    prior = rows.features[:, contract.features.index("user_prior_interactions")]
+    by_user = dict(zip(visible["user_id"].to_list(), visible["visible"].to_list(), strict=True))
+    assert prior.tolist() == [by_user[u] for u in rows.user_ids.tolist()]
 
 
 def test_scored_pairs_see_retrievals_ranks_at_their_own_moment(

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 import duckdb
 import numpy as np
 import pytest
 
+from movierec.errors import SettingsError
 from movierec.settings import TrainingMode
-from movierec.training import TrainingRows, sample_negatives
+from movierec.training import TrainingRows, sample_negatives, training_rows
+from movierec.warehouse import parse_feature_contract
+
+ML_YML = Path(__file__).resolve().parents[3] / "dbt_project/models/marts/ml/_ml__features.yml"
 
 T = [datetime(2024, 3, d) for d in range(1, 6)]
 
@@ -108,3 +113,17 @@ def test_modes_are_validated_and_recorded() -> None:
         TrainingMode(mode="clicks")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="negatives_per_positive"):
         TrainingMode(mode="implicit", negatives_per_positive=0)
+    # the mask's share is recorded only for the masked mode, and must hide some films
+    assert "mask_share" not in implicit.as_dict()
+    masked = TrainingMode(mode="implicit", negative_sampling="masked", mask_share=0.2)
+    assert masked.as_dict()["mask_share"] == 0.2
+    assert TrainingMode.from_dict(masked.as_dict()) == masked
+    for share in (0.0, 1.0):
+        with pytest.raises(ValueError, match="mask_share must lie strictly between 0 and 1"):
+            TrainingMode(mode="implicit", negative_sampling="masked", mask_share=share)
+
+
+def test_a_masked_mode_without_its_world_is_refused(con: duckdb.DuckDBPyConnection) -> None:
+    mode = TrainingMode(mode="implicit", negative_sampling="masked")
+    with pytest.raises(SettingsError, match="trains in a masked world: none given"):
+        training_rows(con, parse_feature_contract(ML_YML.read_text()), (), mode)
