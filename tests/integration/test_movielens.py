@@ -81,9 +81,9 @@ def test_bad_folders_exit_non_zero_naming_the_file(tmp_path: Path) -> None:
 
 
 def test_the_model_learns_what_users_choose(movielens: Paths) -> None:
-    """Implicit mode: each viewing against four sampled unviewed films, recorded in the
-    registry; its evaluation counts any later viewing as a hit and includes the
-    co-occurrence baseline."""
+    """Implicit mode, masked: the re-ranker learns on retrieval's candidates in a world
+    hiding a quarter of each user's films, recorded in the registry; its evaluation counts
+    any later viewing as a hit and includes the baselines."""
     model = query(
         movielens,
         "select training, training_rows from ml_outputs.model_registry",
@@ -93,10 +93,19 @@ def test_the_model_learns_what_users_choose(movielens: Paths) -> None:
     assert training == {
         "mode": "implicit",
         "negatives_per_positive": 4,
-        "negative_sampling": "uniform",
+        "negative_sampling": "masked",
         "sampling_seed": 7,
+        "mask_share": 0.25,
     }
-    assert 1_500 * 4.5 < model["training_rows"][0] <= 1_500 * 5
+    # one moment per user with a hidden film (four films or more), each with their
+    # unseen films of the 40 as candidates
+    ((masked_users, unseen),) = query(
+        movielens,
+        "select count(*), sum(40 - films) from (select user_id, count(distinct movie_id) "
+        "as films from core.fct_interactions group by user_id having films >= 4)",
+    ).rows()
+    assert masked_users > 0
+    assert unseen <= model["training_rows"][0] <= 40 * masked_users
     recommenders = query(
         movielens,
         "select distinct recommender from ml_outputs.evaluation_metrics order by all",

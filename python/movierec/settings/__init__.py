@@ -123,6 +123,8 @@ def load(
     if training_mode is not None:
         training["mode"] = training_mode
     forest_values = {**_table(config, "forest", config_path), **(forest or {})}
+    if forest_values.get("class_weight") == "none":  # TOML has no null
+        forest_values["class_weight"] = None
     try:
         mode = TrainingMode(**training)
     except (TypeError, SettingsError) as exc:

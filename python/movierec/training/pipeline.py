@@ -61,7 +61,8 @@ def train_model(
     progress: Progress = lambda _: None,
     masked: duckdb.DuckDBPyConnection | None = None,
 ) -> TrainResult:
-    """Evaluate on a time split (and the seed's random split), refit on every row, export
+    """Evaluate on a time split (and the seed's random split; only that when every row has
+    the same moment, as masked rows do), refit on every row, export
     to ONNX, check the export, and register it. Raises AgreementError, registering
     nothing, when the export disagrees with the forest. A masked mode reads its rows from
     the masked world `masked`."""
@@ -74,12 +75,17 @@ def train_model(
     )
 
     metrics: dict[str, Metrics] = {}
-    test = time_split(data.requested_at, settings.test_fraction)
-    _, metrics["time"] = evaluate(data.features, data.labels, test, settings.forest)
-    progress(f"time split: {_describe(metrics['time'])}")
-    if settings.compare_random_split:
-        seed = settings.forest.random_state
-        random_test = random_split(data.labels, settings.test_fraction, seed)
+    # masked rows share one moment: no past to train on and future to test on
+    timed = np.unique(data.requested_at).size > 1
+    seed = settings.forest.random_state
+    random_test = random_split(data.labels, settings.test_fraction, seed)
+    test = time_split(data.requested_at, settings.test_fraction) if timed else random_test
+    if timed:
+        _, metrics["time"] = evaluate(data.features, data.labels, test, settings.forest)
+        progress(f"time split: {_describe(metrics['time'])}")
+    else:
+        progress("the training rows share one moment: no time split, the random split only")
+    if settings.compare_random_split or not timed:
         _, metrics["random"] = evaluate(data.features, data.labels, random_test, settings.forest)
         progress(f"random split: {_describe(metrics['random'])}")
 

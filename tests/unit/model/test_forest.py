@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from sklearn.ensemble import RandomForestClassifier
@@ -14,7 +16,7 @@ from movierec.model import (
     random_split,
     time_split,
 )
-from movierec.settings import ForestParams
+from movierec.settings import ForestParams, TrainingMode, load
 
 SMALL = ForestParams(n_estimators=8, max_depth=6, min_samples_split=4, n_jobs=1)
 
@@ -98,3 +100,19 @@ def test_default_forest_is_the_validated_one() -> None:
     default, seed = ForestParams(), ForestParams.seed_forest()
     assert (default.n_estimators, default.max_depth, default.class_weight) == (30, 8, "balanced")
     assert (seed.n_estimators, seed.max_depth, seed.min_samples_split) == (200, 15, 20)
+
+
+def test_the_movielens_config_asks_for_the_masked_regularised_re_ranker() -> None:
+    """benchmarks/movielens.toml: masked-history training, 100 trees of depth 12 with 50
+    rows per leaf and no class weights ("none": TOML has no null)."""
+    repo = Path(__file__).resolve().parents[3]
+    loaded = load({"MOVIEREC_CONFIG": str(repo / "benchmarks" / "movielens.toml")})
+    assert loaded.training == TrainingMode(
+        mode="implicit", negative_sampling="masked", mask_share=0.25, sampling_seed=7
+    )
+    assert (
+        loaded.forest.n_estimators,
+        loaded.forest.max_depth,
+        loaded.forest.min_samples_leaf,
+        loaded.forest.class_weight,
+    ) == (100, 12, 50, None)
