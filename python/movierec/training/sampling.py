@@ -18,11 +18,11 @@ among them, come from ml_sampled_features as of the moment.
 
 implicit with `negative_sampling = "masked"`: the rows are retrieval's candidates in the
 masked world, a second build of the same dbt project that hides a seeded `mask_share` of
-each user's films (`int_masked_viewings`; `masked_world` builds it), one moment per user
-as scoring serves them. A candidate that is one of the user's hidden films is a positive,
-every other a negative: the re-ranker learns "which films are missing from this history",
-which is what a random hold-out asks, with every feature computed as if the hidden
-viewings had never happened.
+each user's films (`int_masked_viewings`; `flows.steps.training_world` builds it), one
+moment per user as scoring serves them. A candidate that is one of the user's hidden
+films is a positive, every other a negative: the re-ranker learns "which films are
+missing from this history", which is what a random hold-out asks, with every feature
+computed as if the hidden viewings had never happened.
 """
 
 from __future__ import annotations
