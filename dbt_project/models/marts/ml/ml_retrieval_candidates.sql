@@ -93,7 +93,7 @@ histories as (
     inner join first_views
         on
             requests.user_id = first_views.user_id
-            and first_views.first_viewed_at < requests.requested_at
+            and requests.requested_at > first_views.first_viewed_at
 ),
 
 -- every film's distinct viewers before each moment, and within the recent window
@@ -236,8 +236,8 @@ shared_films as (
     inner join first_views as other_views
         on
             histories.movie_id = other_views.movie_id
-            and other_views.first_viewed_at < histories.requested_at
-            and other_views.user_id != histories.user_id
+            and histories.requested_at > other_views.first_viewed_at
+            and histories.user_id != other_views.user_id
     group by
         histories.user_id,
         histories.requested_at,
@@ -294,7 +294,7 @@ user_knn_scores as (
     inner join first_views as neighbour_views
         on
             neighbour_users.other_user_id = neighbour_views.user_id
-            and neighbour_views.first_viewed_at < neighbour_users.requested_at
+            and neighbour_users.requested_at > neighbour_views.first_viewed_at
     group by
         neighbour_users.user_id,
         neighbour_users.requested_at,
