@@ -158,6 +158,23 @@ def test_every_model_is_documented_and_tested(warehouse: Paths, tmp_path: Path) 
         assert not undocumented, f"{key}: undocumented columns {sorted(undocumented)}"
 
 
+def test_dbt_unit_tests_pass_outside_the_nightly(warehouse: Paths, tmp_path: Path) -> None:
+    """The nightly's builds skip dbt's unit tests (fixed inputs); here every one of them
+    runs, on a copy of the nightly's warehouse (dbt's hooks write), and passes."""
+    copy = replace(warehouse, warehouse_path=tmp_path / "copy.duckdb")
+    shutil.copyfile(warehouse.warehouse_path, copy.warehouse_path)
+    run_dbt(copy, ["test", "--select", "test_type:unit", "--target-path", str(tmp_path)])
+    ran = json.loads((tmp_path / "run_results.json").read_text())["results"]
+    results = [r for r in ran if r["unique_id"].startswith("unit_test.")]  # not the hook
+    assert len(results) == 16
+    assert {r["status"] for r in results} == {"pass"}
+    assert {r["unique_id"].split(".")[2] for r in results} >= {
+        "ml_retrieval_candidates",
+        "int_masked_viewings",
+        "ml_training_features",
+    }
+
+
 def test_docs_lineage_runs_from_raw_parquet_to_each_report_and_its_exposure(
     warehouse: Paths, tmp_path: Path
 ) -> None:

@@ -68,7 +68,10 @@ def training_world(
     try:
         started = time.perf_counter()
         selected = ["--select", "+ml_retrieval_candidates", "+ml_sampled_features"]
-        run_dbt(world, ["run", *selected, "--vars", json.dumps(mask)])
+        # artefacts of its own: other vars and another file would make the warehouse's
+        # next dbt command parse the project again
+        own = ["--target-path", str(paths.data_dir / "dbt" / "masked-target")]
+        run_dbt(world, ["run", *selected, *own, "--vars", json.dumps(mask)])
         progress(
             f"built the masked world ({mode.mask_share:.0%} of each user's films hidden) in "
             f"{time.perf_counter() - started:.1f} s"

@@ -10,6 +10,7 @@ internally anyway) and the exported model takes the same float32 matrix.
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -102,14 +103,39 @@ def evaluate(
     forest = fit_forest(features[~test], labels[~test], params)
     fit_seconds = time.perf_counter() - started
     proba = positive_probability(forest, features[test])
+    return forest, _metrics(labels[test], proba, int((~test).sum()), fit_seconds)
+
+
+def fit_out_of_bag(
+    features: Matrix, labels: Labels, params: ForestParams
+) -> tuple[RandomForestClassifier, Metrics]:
+    """Fit on every row and judge each row by the trees whose bootstrap sample left it out
+    (out-of-bag): a held-out estimate without a second fit. The forest is the one
+    `fit_forest` fits on the same rows (the same bootstrap samples); rows that every tree
+    drew are not judged."""
+    started = time.perf_counter()
+    forest = RandomForestClassifier(**params.as_dict(), oob_score=True)
+    with warnings.catch_warnings():  # "some inputs do not have OOB scores": left unjudged
+        warnings.filterwarnings("ignore", "Some inputs do not have OOB scores")
+        forest.fit(features, labels)
+    align_thresholds(forest)
+    fit_seconds = time.perf_counter() - started
+    # a row no tree left out has all-zero class shares; a judged row's sum to 1
+    judged = forest.oob_decision_function_.sum(axis=1) > 0
+    proba = forest.oob_decision_function_[judged, 1]
+    return forest, _metrics(labels[judged], proba, len(labels), fit_seconds)
+
+
+def _metrics(
+    truth: Labels, proba: npt.NDArray[np.float64], train_rows: int, fit_seconds: float
+) -> Metrics:
     predicted = (proba > 0.5).astype(np.int8)  # as forest.predict: argmax of 2 classes
-    truth = labels[test]
-    return forest, Metrics(
+    return Metrics(
         auc=float(roc_auc_score(truth, proba)),
         precision=float(precision_score(truth, predicted, zero_division=0)),
         recall=float(recall_score(truth, predicted, zero_division=0)),
         f1=float(f1_score(truth, predicted, zero_division=0)),
-        train_rows=int((~test).sum()),
-        test_rows=int(test.sum()),
+        train_rows=train_rows,
+        test_rows=len(truth),
         fit_seconds=round(fit_seconds, 3),
     )

@@ -25,6 +25,7 @@ from movierec.model import (
     check_agreement,
     evaluate,
     fit_forest,
+    fit_out_of_bag,
     insert_model,
     new_model_id,
     random_split,
@@ -61,9 +62,9 @@ def train_model(
     progress: Progress = lambda _: None,
     masked: duckdb.DuckDBPyConnection | None = None,
 ) -> TrainResult:
-    """Evaluate on a time split (and the seed's random split; only that when every row has
-    the same moment, as masked rows do), refit on every row, export
-    to ONNX, check the export, and register it. Raises AgreementError, registering
+    """Evaluate on a time split (and the seed's random split), refit on every row, export
+    to ONNX (when every row has the same moment, as masked rows do: fit once on every row,
+    judged out-of-bag), check the export, and register it. Raises AgreementError, registering
     nothing, when the export disagrees with the forest. A masked mode reads its rows from
     the masked world `masked`."""
     started = time.perf_counter()
@@ -75,21 +76,25 @@ def train_model(
     )
 
     metrics: dict[str, Metrics] = {}
-    # masked rows share one moment: no past to train on and future to test on
-    timed = np.unique(data.requested_at).size > 1
     seed = settings.forest.random_state
     random_test = random_split(data.labels, settings.test_fraction, seed)
-    test = time_split(data.requested_at, settings.test_fraction) if timed else random_test
-    if timed:
+    # masked rows share one moment: no past to train on and future to test on, so the
+    # forest fitted on every row is judged out-of-bag instead of refitting on a split
+    if np.unique(data.requested_at).size > 1:
+        test = time_split(data.requested_at, settings.test_fraction)
         _, metrics["time"] = evaluate(data.features, data.labels, test, settings.forest)
         progress(f"time split: {_describe(metrics['time'])}")
+        if settings.compare_random_split:
+            _, metrics["random"] = evaluate(
+                data.features, data.labels, random_test, settings.forest
+            )
+            progress(f"random split: {_describe(metrics['random'])}")
+        forest = fit_forest(data.features, data.labels, settings.forest)
     else:
-        progress("the training rows share one moment: no time split, the random split only")
-    if settings.compare_random_split or not timed:
-        _, metrics["random"] = evaluate(data.features, data.labels, random_test, settings.forest)
-        progress(f"random split: {_describe(metrics['random'])}")
+        test = random_test
+        forest, metrics["oob"] = fit_out_of_bag(data.features, data.labels, settings.forest)
+        progress(f"the rows share one moment; out-of-bag: {_describe(metrics['oob'])}")
 
-    forest = fit_forest(data.features, data.labels, settings.forest)
     onnx = to_onnx(forest, len(columns))
     scorer = OnnxScorer(onnx)
     agreement = _check_export(con, forest, scorer, data, test, columns, settings)

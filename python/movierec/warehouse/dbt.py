@@ -24,8 +24,11 @@ OUT_OF_MEMORY = "Out of Memory Error"
 
 
 # dbt selections: everything that does not read what the Python steps write, and the rest.
-BEFORE_PYTHON = ("--exclude", "source:ml_outputs+")
-AFTER_PYTHON = ("--select", "source:ml_outputs+")
+# Runs build models and run their data tests; the unit tests (fixed inputs, nothing a
+# night's data can change) run in the test suite and in `movierec build`, as dbt advises.
+SKIP_UNIT_TESTS = ("--exclude-resource-type", "unit_test")
+BEFORE_PYTHON = ("--exclude", "source:ml_outputs+", *SKIP_UNIT_TESTS)
+AFTER_PYTHON = ("--select", "source:ml_outputs+", *SKIP_UNIT_TESTS)
 
 
 @dataclass(frozen=True)

@@ -7,11 +7,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 from sklearn.ensemble import RandomForestClassifier
+from sklearn.metrics import roc_auc_score
 
 from movierec.model import (
     align_thresholds,
     evaluate,
     fit_forest,
+    fit_out_of_bag,
     positive_probability,
     random_split,
     time_split,
@@ -93,6 +95,23 @@ def test_evaluate_reports_held_out_metrics() -> None:
     assert 0 < metrics.precision <= 1
     assert 0 < metrics.recall <= 1
     assert (metrics.train_rows, metrics.test_rows) == (1_500, 500)
+
+
+def test_out_of_bag_fit_is_the_plain_fit_judged_on_the_rows_each_tree_left_out() -> None:
+    """One fit: the same forest as `fit_forest` on every row, judged out-of-bag. With 8
+    trees a row is drawn by all of them with probability 0.632^8 (2.6 %): those few rows
+    are left unjudged; with 100 trees every row is judged."""
+    features, labels = _data()
+    forest, metrics = fit_out_of_bag(features, labels, SMALL)
+    plain = fit_forest(features, labels, SMALL)
+    assert (positive_probability(forest, features) == positive_probability(plain, features)).all()
+    assert metrics.auc > 0.85
+    assert metrics.train_rows == 2_000
+    assert 1_900 < metrics.test_rows < 2_000
+    many = ForestParams(n_estimators=100, max_depth=6, n_jobs=1)
+    assert fit_out_of_bag(features, labels, many)[1].test_rows == 2_000
+    # out-of-bag is held out: below the forest's AUC on the rows it trained on
+    assert metrics.auc < roc_auc_score(labels, positive_probability(forest, features))
 
 
 def test_default_forest_is_the_validated_one() -> None:

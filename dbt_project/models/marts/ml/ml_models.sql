@@ -14,7 +14,7 @@ metrics as (
 pivoted as (
     select
         model_id,
-        {% for split in ['time', 'random'] -%}
+        {% for split in ['time', 'random', 'oob'] -%}
         {% for metric in ['auc', 'precision', 'recall', 'f1'] -%}
         max(metric_value) filter (
             where evaluation_split = '{{ split }}' and metric_name = '{{ metric }}'
@@ -43,7 +43,7 @@ final as (
         -- measures
         registry.training_rows,
         registry.agreement_max_abs_diff,
-        {% for split in ['time', 'random'] -%}
+        {% for split in ['time', 'random', 'oob'] -%}
         {% for metric in ['auc', 'precision', 'recall', 'f1'] -%}
         pivoted.{{ split }}_split_{{ metric }},
         {% endfor -%}
