@@ -29,6 +29,8 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
+import duckdb
+
 from benchmarks.bench_nightly import stage_times
 from benchmarks.compare_lists import compare
 from benchmarks.measure import REPO, RESULTS, StepResult, data_env, machine, run_step
@@ -62,6 +64,21 @@ def cold_nightly(checkout: Path, data: Path, label: str, movielens: Path | None)
     return run_step("ml-100k", label, ["nightly", "--no-evaluate-new-model"], env)
 
 
+def expected_like_ratio(warehouse: Path) -> float | None:
+    """The model's expected likes at k = 10 over the best possible, all users (the
+    simulated world's truth, evaluation.md); None where the warehouse does not store it."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        rows = con.execute(
+            """
+            select max(value) from ml_outputs.evaluation_metrics
+            where metric = 'expected_like_ratio' and recommender = 'model'
+                and k = 10 and segment = 'all'
+            """
+        ).fetchall()
+    value = rows[0][0]
+    return None if value is None else round(float(value), 4)
+
+
 def render(result: dict[str, object]) -> str:
     runs = result["runs"]
     assert isinstance(runs, list)
@@ -72,14 +89,16 @@ def render(result: dict[str, object]) -> str:
         f"before: {result['before']} · after: {result['after']} (each round runs both, "
         "the order alternating)",
         "",
-        "| round | checkout | wall (s) | peak RSS (MiB) | " + " | ".join(stages) + " |",
-        "|---|---|---:|---:|" + "---:|" * len(stages),
+        "| round | checkout | wall (s) | peak RSS (MiB) | expected-likes ratio | "
+        + " | ".join(stages)
+        + " |",
+        "|---|---|---:|---:|---:|" + "---:|" * len(stages),
     ]
     for run in runs:
         cells = " | ".join(f"{run['stages'].get(s, 0):.1f}" for s in stages)
         lines.append(
             f"| {run['round']} | {run['side']} | {run['seconds']:.1f} | "
-            f"{run['peak_rss_mib']:.0f} | {cells} |"
+            f"{run['peak_rss_mib']:.0f} | {run['expected_like_ratio'] or '-'} | {cells} |"
         )
     medians = result["median_seconds"]
     assert isinstance(medians, dict)
@@ -89,6 +108,9 @@ def render(result: dict[str, object]) -> str:
         f"(after / before = {medians['after'] / medians['before']:.2f}).",
         "",
         f"Lists of the last round: {result['lists']}",
+        "",
+        "Expected-likes ratio: the new model's top 10 against the best possible, judged by",
+        "the simulator's p(like) (`-`: not stored, a real catalogue or an older checkout).",
     ]
     return "\n".join(lines) + "\n"
 
@@ -115,6 +137,9 @@ def main() -> None:
                         "seconds": step.seconds,
                         "peak_rss_mib": step.peak_rss_mib,
                         "stages": stage_times(step.stdout),
+                        "expected_like_ratio": expected_like_ratio(
+                            data / "warehouse" / "movierec.duckdb"
+                        ),
                     }
                 )
                 print(f"round {round_} {side}: {step.seconds:.1f} s", flush=True)
