@@ -24,7 +24,7 @@ OUT_OF_MEMORY = "Out of Memory Error"
 
 
 # dbt selections: everything that does not read what the Python steps write, and the rest.
-# Runs build models and run their data tests; the unit tests (fixed inputs, nothing a
+# The nightly's builds run models and their data tests; the unit tests (fixed inputs, nothing a
 # night's data can change) run in the test suite and in `movierec build`, as dbt advises.
 SKIP_UNIT_TESTS = ("--exclude-resource-type", "unit_test")
 BEFORE_PYTHON = ("--exclude", "source:ml_outputs+", *SKIP_UNIT_TESTS)
