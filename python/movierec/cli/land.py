@@ -10,6 +10,7 @@ import typer
 
 from movierec import flows
 from movierec.cli._common import reported, say, settings
+from movierec.errors import SettingsError
 from movierec.settings import MovieLensSettings, SimulationSettings
 
 app = typer.Typer()
@@ -18,26 +19,62 @@ ingest_app = typer.Typer(help="Land a public dataset as one batch under the raw 
 
 @app.command()
 def simulate(
-    users: Annotated[int, typer.Option(help="Number of users.")] = SimulationSettings.n_users,
-    movies: Annotated[int, typer.Option(help="Number of films.")] = SimulationSettings.n_movies,
+    users: Annotated[
+        int | None, typer.Option(help=f"Number of users [default: {SimulationSettings.n_users}].")
+    ] = None,
+    movies: Annotated[
+        int | None, typer.Option(help=f"Number of films [default: {SimulationSettings.n_movies}].")
+    ] = None,
     interactions: Annotated[
-        int, typer.Option(help="Number of viewings.")
-    ] = SimulationSettings.n_interactions,
+        int | None,
+        typer.Option(help=f"Number of viewings [default: {SimulationSettings.n_interactions}]."),
+    ] = None,
     as_of: Annotated[
-        str, typer.Option(help="As-of date (YYYY-MM-DD): viewings fall in the 365 days before.")
-    ] = SimulationSettings.as_of.isoformat(),
+        str | None,
+        typer.Option(
+            help="As-of date (YYYY-MM-DD): viewings fall in the 365 days before "
+            f"[default: {SimulationSettings.as_of}]."
+        ),
+    ] = None,
     seed: Annotated[int, typer.Option(help="Random seed: one seed, one world.")] = (
         SimulationSettings.seed
     ),
+    days: Annotated[
+        int | None,
+        typer.Option(
+            help="Instead of a new world, continue the landed one this many days past its "
+            "latest day, each day its own batch (new users, new films, the day's viewings)."
+        ),
+    ] = None,
 ) -> None:
-    """Simulate a world (users, films, viewings) and land it as one immutable Parquet batch."""
+    """Simulate a world (users, films, viewings) and land it as one immutable Parquet batch,
+    or continue the landed world day by day (--days)."""
     paths = settings().paths
     with reported():
+        if days is not None:
+            given = [
+                f"--{name.replace('_', '-')}"
+                for name, value in {
+                    "users": users,
+                    "movies": movies,
+                    "interactions": interactions,
+                    "as_of": as_of,
+                }.items()
+                if value is not None
+            ]
+            if given:
+                raise SettingsError(
+                    f"--days continues the landed world at its own scale; {', '.join(given)} "
+                    "only apply to a new world"
+                )
+            flows.simulate_days(paths, days, seed, typer.echo)
+            return
+        defaults = SimulationSettings()
         world = SimulationSettings(
-            n_users=users,
-            n_movies=movies,
-            n_interactions=interactions,
-            as_of=date.fromisoformat(as_of),
+            n_users=defaults.n_users if users is None else users,
+            n_movies=defaults.n_movies if movies is None else movies,
+            n_interactions=defaults.n_interactions if interactions is None else interactions,
+            as_of=defaults.as_of if as_of is None else date.fromisoformat(as_of),
             seed=seed,
         )
         flows.simulate(paths, world, typer.echo)

@@ -6,6 +6,7 @@ from movierec.flows.land import (
     forget_users,
     ingest_movielens,
     simulate,
+    simulate_days,
     validate,
 )
 from movierec.flows.nightly import NightlyResult, nightly, training_due
@@ -29,6 +30,7 @@ __all__ = [
     "report",
     "roll_back",
     "simulate",
+    "simulate_days",
     "train",
     "training_due",
     "validate",

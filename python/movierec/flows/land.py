@@ -6,20 +6,23 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import pyarrow as pa
 
-from movierec.errors import DamagedFileError, RawContractError
+from movierec.errors import DamagedFileError, RawContractError, SettingsError
 from movierec.evaluation import hold_out_per_user, hold_out_share
 from movierec.land import (
     ErasureRequest,
     land_batch,
     new_batch_id,
     parse_contract,
+    read_landed_world,
     read_movielens,
     record_unlisted_files,
     request_erasure,
+    simulate_day,
     simulate_world,
     validate_landed,
     write_atomically,
@@ -61,6 +64,39 @@ def simulate(paths: Paths, settings: SimulationSettings, progress: Progress) -> 
     progress(_describe(landing))
     progress(f"simulated in {simulated:.2f} s, checked and landed in {landed:.2f} s")
     return landing
+
+
+def simulate_days(paths: Paths, days: int, seed: int, progress: Progress) -> list[Landing]:
+    """Continue the landed simulated world `days` days past its latest day, landing each day
+    (its new users, new films and viewings) as its own batch. A day's draw depends on what
+    landed before it, the seed and the day alone, so 2 days at once land what 1 day twice
+    does. The viewings keep the pace of the 365 days before each day."""
+    if days < 1:
+        raise SettingsError(f"days must be at least 1, got {days}")
+    landed = read_landed_world(paths.raw_dir)
+    first = landed.latest_day + timedelta(days=1)
+    last = first + timedelta(days=days - 1)
+    today = utc_now().date()
+    if last >= today:
+        raise SettingsError(
+            f"the landed world's latest day is {landed.latest_day}; {days} more days would "
+            f"reach {last}, and viewings cannot land before their day is over (today is {today})"
+        )
+    landings = []
+    for offset in range(days):
+        day = first + timedelta(days=offset)
+        drawn = simulate_day(
+            landed.population,
+            day,
+            viewings=landed.yearly_rate(day),
+            next_interaction_id=landed.next_interaction_id,
+            seed=seed,
+        )
+        landing = _land(paths, {e: t for e, t in drawn.world.as_dict().items() if t.num_rows})
+        progress(f"day {day}:\n{_describe(landing)}")
+        landings.append(landing)
+        landed = landed.after(drawn)
+    return landings
 
 
 def ingest_movielens(

@@ -11,6 +11,7 @@ from movierec.land.erasure import (
     pending_erasures,
     request_erasure,
 )
+from movierec.land.landed_world import LandedWorld, read_landed_world
 from movierec.land.landing import (
     LandedCheck,
     check_landed,
@@ -26,10 +27,13 @@ from movierec.land.simulate import (
     GENRES,
     SEGMENT_GENRES,
     SEGMENTS,
+    Day,
+    Population,
     World,
     interaction_window,
     like_probability,
     segment_of_age,
+    simulate_day,
     simulate_world,
 )
 
@@ -38,8 +42,11 @@ __all__ = [
     "SEGMENTS",
     "SEGMENT_GENRES",
     "ColumnSpec",
+    "Day",
     "ErasureRequest",
     "LandedCheck",
+    "LandedWorld",
+    "Population",
     "Problem",
     "RawContractError",
     "TableSpec",
@@ -57,11 +64,13 @@ __all__ = [
     "new_batch_id",
     "parse_contract",
     "pending_erasures",
+    "read_landed_world",
     "read_movielens",
     "record_landed",
     "record_unlisted_files",
     "request_erasure",
     "segment_of_age",
+    "simulate_day",
     "simulate_world",
     "validate_landed",
     "verify_landed",

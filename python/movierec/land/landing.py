@@ -168,7 +168,7 @@ def check_landed(raw_dir: Path, contract: Mapping[str, TableSpec], now: datetime
                     readable.append(path)
             entity_bad: list[pa.Table] = []
             for path in readable:
-                relation = _parquet(path)
+                relation = parquet_relation(path)
                 row_problems += check_values(con, relation, str(path), spec, now, known_keys)
                 sql = bad_rows_sql(relation, spec, now, known_keys)
                 if sql is not None:
@@ -188,7 +188,7 @@ def check_landed(raw_dir: Path, contract: Mapping[str, TableSpec], now: datetime
     return LandedCheck(tuple(file_problems), tuple(row_problems), bad_rows)
 
 
-def _parquet(path: Path | list[Path]) -> str:
+def parquet_relation(path: Path | list[Path]) -> str:
     paths = path if isinstance(path, list) else [path]
     listed = ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths)
     return f"read_parquet([{listed}], filename = true, file_row_number = true)"
@@ -206,7 +206,7 @@ def _valid_keys(
     con.register("bad_rows", pa.concat_tables(bad) if bad else BAD_ROWS_SCHEMA.empty_table())
     con.execute(
         f"""create or replace temp table {table} as
-        select distinct "{key}" as key from {_parquet(files)} as landed
+        select distinct "{key}" as key from {parquet_relation(files)} as landed
         where not exists (
             select 1 from bad_rows
             where bad_rows.landed_file = landed.filename
@@ -245,4 +245,4 @@ def validate_file(
     problems = check_file_schema(path, spec)
     if problems:
         return problems
-    return check_values(con, _parquet(path), str(path), spec, now)
+    return check_values(con, parquet_relation(path), str(path), spec, now)

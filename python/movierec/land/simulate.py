@@ -7,11 +7,12 @@ preferred genres; the warehouse only sees what lands in Parquet.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from movierec.settings import SimulationSettings
 
@@ -85,13 +86,117 @@ def like_probability(
 def simulate_world(settings: SimulationSettings) -> World:
     """Draw users, films and viewings from one seeded generator."""
     rng = np.random.default_rng(settings.seed)
-    users, preferred = _simulate_users(rng, settings.n_users)
-    movies, genre = _simulate_movies(rng, settings.n_movies)
-    interactions = _simulate_interactions(rng, settings, users, preferred, movies, genre)
+    users, preferred = _simulate_users(rng, settings.n_users, first_id=1)
+    movies, genre = _simulate_movies(rng, settings.n_movies, first_id=1, years=(1990, 2024))
+    n = settings.n_interactions
+    u = rng.integers(0, settings.n_users, n)
+    m = rng.integers(0, settings.n_movies, n)
+    window_seconds = INTERACTION_WINDOW_DAYS * 86_400
+    seconds_before = rng.integers(1, window_seconds + 1, n)
+    as_of = datetime.combine(settings.as_of, time())
+    timestamps = np.datetime64(as_of, "s") - seconds_before.astype("timedelta64[s]")
+    people = Population(
+        user_ids=np.arange(1, settings.n_users + 1, dtype=np.int64),
+        age=users.column("age").to_numpy(),
+        preferred=preferred,
+        movie_ids=np.arange(1, settings.n_movies + 1, dtype=np.int64),
+        genre=genre,
+        release_year=movies.column("release_year").to_numpy().astype(np.int64),
+        mean_rating=movies.column("mean_rating").to_numpy(),
+    )
+    interactions = _viewings(rng, people, u, m, timestamps, settings.as_of.year, first_id=1)
     return World(users=users, movies=movies, interactions=interactions)
 
 
-def _simulate_users(rng: np.random.Generator, n: int) -> tuple[pa.Table, StrArray]:
+@dataclass(frozen=True)
+class Population:
+    """Who and what a world holds, as far as the data-generating process needs them: each
+    user's age and two preferred genres, each film's genre, release year and mean rating."""
+
+    user_ids: IntArray
+    age: FloatArray
+    preferred: StrArray
+    movie_ids: IntArray
+    genre: StrArray
+    release_year: IntArray
+    mean_rating: FloatArray
+
+    def joined(self, users: pa.Table, preferred: StrArray, movies: pa.Table) -> Population:
+        """This population with new users and films (as `simulate_day` draws them)."""
+        return Population(
+            user_ids=np.concatenate([self.user_ids, users.column("user_id").to_numpy()]),
+            age=np.concatenate([self.age, users.column("age").to_numpy()]),
+            preferred=np.concatenate([self.preferred, preferred]),
+            movie_ids=np.concatenate([self.movie_ids, movies.column("movie_id").to_numpy()]),
+            genre=np.concatenate([self.genre, _first_genres(movies)]),
+            release_year=np.concatenate(
+                [self.release_year, movies.column("release_year").to_numpy().astype(np.int64)]
+            ),
+            mean_rating=np.concatenate([self.mean_rating, movies.column("mean_rating").to_numpy()]),
+        )
+
+
+@dataclass(frozen=True)
+class Day:
+    """One simulated day: its new users and films, and its viewings."""
+
+    day: date
+    world: World
+    population: Population
+
+
+# SPEC.md, "The world continues, day by day": a few new users and films a day.
+NEW_USERS_PER_DAY = 0.002
+NEW_MOVIES_PER_DAY = 0.001
+
+
+def simulate_day(
+    population: Population,
+    day: date,
+    *,
+    viewings: float,
+    next_interaction_id: int,
+    seed: int,
+) -> Day:
+    """One more day of the world: about 0.2 % new users and 0.1 % new films (released in
+    the day's year), then about `viewings` viewings, each by a user and of a film drawn
+    uniformly from everyone and everything there is that day, at a moment uniform over
+    the day. The draw depends on the population, the seed and the day alone."""
+    rng = np.random.default_rng([seed, day.toordinal()])
+    new_users = int(rng.poisson(NEW_USERS_PER_DAY * len(population.user_ids)))
+    new_movies = int(rng.poisson(NEW_MOVIES_PER_DAY * len(population.movie_ids)))
+    users, preferred = _simulate_users(
+        rng, new_users, first_id=int(population.user_ids.max(initial=0)) + 1
+    )
+    movies, _ = _simulate_movies(
+        rng,
+        new_movies,
+        first_id=int(population.movie_ids.max(initial=0)) + 1,
+        years=(day.year, day.year + 1),
+    )
+    grown = population.joined(users, preferred, movies)
+    n = int(rng.poisson(viewings))
+    u = rng.integers(0, len(grown.user_ids), n)
+    m = rng.integers(0, len(grown.movie_ids), n)
+    seconds = rng.integers(0, 86_400, n)
+    timestamps = np.datetime64(datetime.combine(day, time()), "s") + seconds.astype(
+        "timedelta64[s]"
+    )
+    interactions = _viewings(rng, grown, u, m, timestamps, day.year, first_id=next_interaction_id)
+    return Day(
+        day=day,
+        world=World(users=users, movies=movies, interactions=interactions),
+        population=grown,
+    )
+
+
+def _first_genres(movies: pa.Table) -> StrArray:
+    """Each film's first (most prominent) genre."""
+    first = pc.list_element(movies.column("genres"), 0)
+    return np.asarray(first.to_numpy(zero_copy_only=False), dtype=str)
+
+
+def _simulate_users(rng: np.random.Generator, n: int, first_id: int) -> tuple[pa.Table, StrArray]:
     age = np.clip(rng.normal(35.0, 12.0, n), 16.0, 80.0)
     segment = segment_of_age(age)
     choice = rng.integers(0, 3, size=(n, 2))
@@ -102,7 +207,7 @@ def _simulate_users(rng: np.random.Generator, n: int) -> tuple[pa.Table, StrArra
     preferred = preferred.astype(str)
     users = pa.table(
         {
-            "user_id": pa.array(np.arange(1, n + 1, dtype=np.int64)),
+            "user_id": pa.array(np.arange(first_id, first_id + n, dtype=np.int64)),
             "age": pa.array(age),
             "preferred_genres": _list_array(preferred),
             "subscription_months": pa.array(rng.exponential(12.0, n)),
@@ -116,22 +221,26 @@ def _list_array(values: StrArray) -> pa.ListArray:
     """An Arrow list<string> column from a 2-D array, one row per list."""
     rows, width = values.shape
     offsets = pa.array(np.arange(0, rows * width + 1, width, dtype=np.int32))
-    return pa.ListArray.from_arrays(offsets, pa.array(values.ravel()))
+    return pa.ListArray.from_arrays(offsets, pa.array(values.ravel(), type=pa.string()))
 
 
-def _simulate_movies(rng: np.random.Generator, n: int) -> tuple[pa.Table, StrArray]:
+def _simulate_movies(
+    rng: np.random.Generator, n: int, first_id: int, years: tuple[int, int]
+) -> tuple[pa.Table, StrArray]:
+    """`n` films with ids from `first_id`, released in [years[0], years[1])."""
     genre = np.array(GENRES)[rng.integers(0, len(GENRES), n)]
-    year = rng.integers(1990, 2024, n)
+    year = rng.integers(*years, n)
     duration = np.clip(rng.normal(105.0, 20.0, n), 60.0, 180.0)
     base = 3.5 + 0.3 * (year > 2015) + 0.4 * np.isin(genre, sorted(SERIOUS_GENRES))
     rating = np.clip(base + rng.normal(0.0, 0.8, n), 1.0, 5.0)
     votes = rng.poisson(500.0, n) + 50
-    ids = np.arange(1, n + 1, dtype=np.int64)
-    titles = np.char.add("Film_", np.char.zfill(ids.astype(str), max(4, len(str(n)))))
+    ids = np.arange(first_id, first_id + n, dtype=np.int64)
+    width = max(4, len(str(first_id + n - 1)))
+    titles = [f"Film_{i:0{width}d}" for i in ids.tolist()]
     movies = pa.table(
         {
             "movie_id": pa.array(ids),
-            "title": pa.array(titles),
+            "title": pa.array(titles, type=pa.string()),
             "genres": _list_array(genre[:, None]),
             "release_year": pa.array(year.astype(np.int32)),
             "duration_minutes": pa.array(duration),
@@ -142,44 +251,40 @@ def _simulate_movies(rng: np.random.Generator, n: int) -> tuple[pa.Table, StrArr
     return movies, genre
 
 
-def _simulate_interactions(
+def _viewings(
     rng: np.random.Generator,
-    settings: SimulationSettings,
-    users: pa.Table,
-    preferred: StrArray,
-    movies: pa.Table,
-    movie_genre: StrArray,
+    people: Population,
+    u: IntArray,
+    m: IntArray,
+    timestamps: npt.NDArray[np.datetime64],
+    as_of_year: int,
+    first_id: int,
 ) -> pa.Table:
-    n = settings.n_interactions
-    u = rng.integers(0, settings.n_users, n)
-    m = rng.integers(0, settings.n_movies, n)
-    window_seconds = INTERACTION_WINDOW_DAYS * 86_400
-    seconds_before = rng.integers(1, window_seconds + 1, n)
-    as_of = datetime.combine(settings.as_of, time())
-    timestamps = np.datetime64(as_of, "s") - seconds_before.astype("timedelta64[s]")
-
+    """Viewings of film index `m` by user index `u` at `timestamps`: liked with p(like),
+    then a watch fraction and a rating that follow from liking."""
+    n = len(u)
     # Compare small integer codes, not 15M strings: index users and films once.
     genre_code = {g: i for i, g in enumerate(GENRES)}
-    movie_code = np.array([genre_code[g] for g in movie_genre.tolist()], dtype=np.int8)
-    preferred_code = np.vectorize(genre_code.__getitem__, otypes=[np.int8])(preferred)
-    segment = segment_of_age(users.column("age").to_numpy())
-    film_age = settings.as_of.year - movies.column("release_year").to_numpy().astype(np.int64)
+    movie_code = np.array([genre_code[g] for g in people.genre.tolist()], dtype=np.int8)
+    preferred_code = np.vectorize(genre_code.__getitem__, otypes=[np.int8])(people.preferred)
+    segment = segment_of_age(people.age)
+    film_age = as_of_year - people.release_year
     genre = movie_code[m]
     p = like_probability(
         is_preferred_genre=(preferred_code[u, 0] == genre) | (preferred_code[u, 1] == genre),
         is_young=(segment == "young")[u],
         is_senior=(segment == "senior")[u],
         film_age_years=film_age[m],
-        mean_rating=movies.column("mean_rating").to_numpy()[m],
+        mean_rating=people.mean_rating[m],
     )
     liked = rng.random(n) < p
     watch = np.where(liked, rng.uniform(0.1, 1.0, n), rng.uniform(0.05, 0.4, n))
     rating = np.where(liked, rng.integers(1, 6, n), rng.integers(1, 4, n))
     return pa.table(
         {
-            "interaction_id": pa.array(np.arange(1, n + 1, dtype=np.int64)),
-            "user_id": pa.array(u.astype(np.int64) + 1),
-            "movie_id": pa.array(m.astype(np.int64) + 1),
+            "interaction_id": pa.array(np.arange(first_id, first_id + n, dtype=np.int64)),
+            "user_id": pa.array(people.user_ids[u]),
+            "movie_id": pa.array(people.movie_ids[m]),
             "interacted_at": pa.array(timestamps.astype("datetime64[us]")),
             "is_liked": pa.array(liked),
             "watch_fraction": pa.array(watch),
