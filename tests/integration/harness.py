@@ -65,11 +65,19 @@ def simulated_and_built(paths: Paths) -> subprocess.CompletedProcess[str]:
 def clone(installation: tuple[Paths, float], tmp_path: Path) -> Paths:
     """A private copy made of hard links (cheap, and the published file stays the same
     inode as its version); movierec only ever replaces files, so the original is safe.
+    dbt's artefacts are copied: dbt rewrites them in place, and a clone reuses the
+    original's parse of the project.
     A test that changes a file in place must copy it first (`own_copy`)."""
     source, _ = installation
     target = tmp_path / "data"
+    artefacts = source.data_dir / "dbt"
+
+    def link(src: str, dst: str) -> None:
+        # dbt rewrites its artefacts (partial_parse.msgpack, manifest.json) in place
+        (shutil.copy2 if Path(src).is_relative_to(artefacts) else os.link)(src, dst)
+
     shutil.copytree(
-        source.data_dir, target, copy_function=os.link, ignore=shutil.ignore_patterns("*.lock")
+        source.data_dir, target, copy_function=link, ignore=shutil.ignore_patterns("*.lock")
     )
     return paths_for(target)
 

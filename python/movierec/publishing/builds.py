@@ -1,4 +1,4 @@
-"""Build folders: where a run builds the warehouse it may publish (builds/<run_id>/).
+"""The build folder: where a run builds the warehouse it may publish (builds/next/).
 
 A build starts either fresh (a new file carrying only the history dbt cannot rebuild) or as
 a byte copy of the published file (a single step run on top of it).
@@ -16,22 +16,20 @@ from movierec.settings import Paths
 from movierec.warehouse import OutputTable, create_tables
 
 
-def _new_build(paths: Paths, run_id: str) -> Paths:
-    build = paths.in_build(run_id)
+def _new_build(paths: Paths) -> Paths:
+    build = paths.in_build()
     build.warehouse_dir.mkdir(parents=True, exist_ok=False)
     return build
 
 
-def build_fresh(
-    paths: Paths, run_id: str, carried: Sequence[OutputTable], forgotten: frozenset[int]
-) -> Paths:
+def build_fresh(paths: Paths, carried: Sequence[OutputTable], forgotten: frozenset[int]) -> Paths:
     """A new, freshly written warehouse holding only the history dbt cannot rebuild.
 
     `carried` tables (what the Python steps appended over past runs) are copied from the
     published warehouse, without the rows of `forgotten` users; dbt rebuilds the rest from
     the landed files. A fresh file holds no deleted rows in its free blocks.
     """
-    build = _new_build(paths, run_id)
+    build = _new_build(paths)
     with duckdb.connect(str(build.warehouse_path)) as con:
         create_tables(con, tuple(carried))
         if paths.warehouse_path.exists():
@@ -64,10 +62,10 @@ def build_fresh(
     return build
 
 
-def build_copy(paths: Paths, run_id: str, carried: Sequence[OutputTable]) -> Paths:
+def build_copy(paths: Paths, carried: Sequence[OutputTable]) -> Paths:
     """A byte copy of the published warehouse, for a single step run on top of it, with
     the `carried` tables brought to their current columns."""
-    build = _new_build(paths, run_id)
+    build = _new_build(paths)
     if paths.warehouse_path.exists():
         shutil.copyfile(paths.warehouse_path, build.warehouse_path)
         with duckdb.connect(str(build.warehouse_path)) as con:

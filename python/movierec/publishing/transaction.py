@@ -64,12 +64,12 @@ class Transaction:
 
     def start_fresh(self, carried: Sequence[OutputTable], forgotten: frozenset[int]) -> Paths:
         """Build in a new file carrying `carried` tables (without `forgotten` users' rows)."""
-        self._build = build_fresh(self.paths, self.record.run_id, carried, forgotten)
+        self._build = build_fresh(self.paths, carried, forgotten)
         return self._build
 
     def start_copy(self, carried: Sequence[OutputTable]) -> Paths:
         """Build in a byte copy of the published file."""
-        self._build = build_copy(self.paths, self.record.run_id, carried)
+        self._build = build_copy(self.paths, carried)
         return self._build
 
     def audit(
@@ -121,7 +121,7 @@ def transaction(paths: Paths, command: str, progress: Progress) -> Iterator[Tran
                 raise PublishingError(f"run {record.run_id} ended without publishing")
         except BaseException as exc:
             # the build goes first: on a full disk, removing it frees the space the record needs
-            shutil.rmtree(paths.in_build(record.run_id).warehouse_dir, ignore_errors=True)
+            shutil.rmtree(paths.in_build().warehouse_dir, ignore_errors=True)
             record.outcome = "failed"
             record.finished_at = utc_now()
             record.error = str(exc) or type(exc).__name__

@@ -63,7 +63,7 @@ class Paths:
 
     @property
     def builds_dir(self) -> Path:
-        """Runs in progress: builds/<run_id>/ holds the warehouse being built and audited."""
+        """The run in progress: builds/next/ holds the warehouse being built and audited."""
         return self.warehouse_dir / "builds"
 
     @property
@@ -98,9 +98,12 @@ class Paths:
             self.dbt_project_dir / "models" / "staging" / "ml_outputs" / "_ml_outputs__sources.yml"
         )
 
-    def in_build(self, run_id: str) -> Paths:
-        """The same installation, pointed at the warehouse a run builds before publishing."""
-        return replace(self, warehouse_path=self.builds_dir / run_id / self.warehouse_path.name)
+    def in_build(self) -> Paths:
+        """The same installation, pointed at the warehouse a run builds before publishing:
+        builds/next/, the same folder for every run (one run at a time holds the lock), so
+        dbt sees the same warehouse path night after night and parses the project only when
+        it changed (dbt's partial parsing starts over whenever the profile's path does)."""
+        return replace(self, warehouse_path=self.builds_dir / "next" / self.warehouse_path.name)
 
     def entity_dir(self, entity: str) -> Path:
         return self.raw_dir / entity

@@ -50,6 +50,17 @@ def dbt_command(paths: Paths, args: Sequence[str]) -> list[str]:
     ]
 
 
+def relative_dbt_env(paths: Paths) -> dict[str, str]:
+    """`Paths.dbt_env` relative to the data folder, which dbt runs in. dbt parses the whole
+    project again whenever the profile's warehouse path changes, and a source file again
+    whenever an env var it reads does: relative paths stay the same from night to night and
+    from one copy of an installation to another, so dbt reuses its parse."""
+    return {
+        "MOVIEREC_DATA_DIR": ".",
+        "MOVIEREC_DUCKDB_PATH": os.path.relpath(paths.warehouse_path, paths.data_dir),
+    }
+
+
 def run_dbt(paths: Paths, args: Sequence[str], *, check: bool = True) -> DbtResult:
     """Run dbt against this installation's warehouse, streaming its output.
 
@@ -57,9 +68,10 @@ def run_dbt(paths: Paths, args: Sequence[str], *, check: bool = True) -> DbtResu
     says so (its stderr then stays unprinted), DbtError otherwise.
     """
     paths.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+    paths.data_dir.mkdir(parents=True, exist_ok=True)
     env = {
         **os.environ,
-        **paths.dbt_env(),
+        **relative_dbt_env(paths),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         # per-installation dbt artefacts, so two warehouses never share target/
         "DBT_TARGET_PATH": str(paths.data_dir / "dbt" / "target"),
@@ -70,7 +82,7 @@ def run_dbt(paths: Paths, args: Sequence[str], *, check: bool = True) -> DbtResu
     process = subprocess.Popen(
         dbt_command(paths, args),
         env=env,
-        cwd=paths.project_dir,
+        cwd=paths.data_dir,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

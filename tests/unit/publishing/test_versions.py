@@ -34,9 +34,9 @@ def _paths(tmp_path: Path) -> Paths:
     )
 
 
-def _build(paths: Paths, run_id: str, value: int) -> Paths:
+def _build(paths: Paths, value: int) -> Paths:
     """A staged warehouse holding one number, as a run would leave it before publishing."""
-    staged = paths.in_build(run_id)
+    staged = paths.in_build()
     staged.warehouse_dir.mkdir(parents=True)
     with duckdb.connect(str(staged.warehouse_path)) as con:
         con.execute("create table t as select ? as v", [value])
@@ -52,7 +52,7 @@ def _value(paths: Paths) -> int:
 def test_publish_keeps_the_newest_versions_and_rollback_steps_back(tmp_path: Path) -> None:
     paths = _paths(tmp_path)
     for value, run_id in enumerate(["r1", "r2", "r3", "r4"], start=1):
-        publish(paths, _build(paths, run_id, value), run_id, keep=3, purge_older=False)
+        publish(paths, _build(paths, value), run_id, keep=3, purge_older=False)
         assert _value(paths) == value
         assert paths.report_path.read_text() == f"report {value}"
     assert [v.name for v in version_dirs(paths)] == ["r2", "r3", "r4"]
@@ -65,7 +65,7 @@ def test_publish_keeps_the_newest_versions_and_rollback_steps_back(tmp_path: Pat
     assert paths.report_path.read_text() == "report 3"
     assert [v.name for v in version_dirs(paths)] == ["r2", "r3"]
 
-    publish(paths, _build(paths, "r5", 5), "r5", keep=3, purge_older=True)
+    publish(paths, _build(paths, 5), "r5", keep=3, purge_older=True)
     assert [v.name for v in version_dirs(paths)] == ["r5"]
     with pytest.raises(PublishingError, match="no version older than r5"):
         rollback(paths)
@@ -73,14 +73,14 @@ def test_publish_keeps_the_newest_versions_and_rollback_steps_back(tmp_path: Pat
 
 def test_clean_up_removes_what_a_killed_run_left(tmp_path: Path) -> None:
     paths = _paths(tmp_path)
-    publish(paths, _build(paths, "r1", 1), "r1", keep=3, purge_older=False)
-    _build(paths, "r2", 2)  # killed while building
+    publish(paths, _build(paths, 1), "r1", keep=3, purge_older=False)
+    _build(paths, 2)  # killed while building
     (paths.versions_dir / "r3").mkdir()  # killed after moving to versions, before the swap
     write_run_record(paths, RunRecord(run_id="r2", command="nightly", started_at=datetime.now()))
 
     removed = clean_up(paths)
 
-    assert removed == ["unpublished build r2", "unpublished version r3", "run r2 marked killed"]
+    assert removed == ["unpublished build next", "unpublished version r3", "run r2 marked killed"]
     assert [v.name for v in version_dirs(paths)] == ["r1"]
     assert _value(paths) == 1
     (record,) = read_run_records(paths)
@@ -102,7 +102,7 @@ def test_each_version_records_its_checksum_and_damage_is_named(tmp_path: Path) -
     published file is refused, and rollback will not publish a damaged version."""
     paths = _paths(tmp_path)
     for value, run_id in enumerate(["r1", "r2"], start=1):
-        publish(paths, _build(paths, run_id, value), run_id, keep=3, purge_older=False)
+        publish(paths, _build(paths, value), run_id, keep=3, purge_older=False)
     first, second = version_dirs(paths)
     recorded = (second / "w.duckdb.sha256").read_text()
     assert recorded == f"{sha256_of(paths.warehouse_path)}  w.duckdb\n"
@@ -126,7 +126,7 @@ def test_a_published_copy_must_have_a_retained_versions_bytes(tmp_path: Path) ->
     """A copy of the version (restored from a backup) passes; other bytes do not, and
     rollback publishes the newest version again."""
     paths = _paths(tmp_path)
-    publish(paths, _build(paths, "r1", 1), "r1", keep=3, purge_older=False)
+    publish(paths, _build(paths, 1), "r1", keep=3, purge_older=False)
     copy = tmp_path / "copy.duckdb"
     copy.write_bytes(paths.warehouse_path.read_bytes())
     copy.replace(paths.warehouse_path)
