@@ -2,7 +2,7 @@
 cleaning up after a killed run.
 
 Readers (BI tools, notebooks, analysts) open the published file read-only. No movierec
-process ever writes it: a run builds `builds/<run_id>/<name>.duckdb`, audits it, moves it to
+process ever writes it: a run builds `builds/next/<name>.duckdb`, audits it, moves the folder to
 `versions/<run_id>/`, and replaces the published path by a hard link to it with one
 `rename(2)`. A reader sees the old file or the new one, never a mix, and never waits;
 readers of the old file keep reading it until they reconnect.
