@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import duckdb
+import pyarrow as pa
 
 from movierec.errors import OutOfMemoryError, RawContractError, RunFailedError
 from movierec.land import (
@@ -37,7 +38,7 @@ from movierec.publishing import (
     utc_now,
 )
 from movierec.settings import ENTITIES, BadRows, Paths, PublishSettings
-from movierec.warehouse import OutputTable, create_tables, output_tables
+from movierec.warehouse import OutputTable, as_dbt_reads, create_tables, output_tables
 
 Progress = Callable[[str], None]
 
@@ -120,7 +121,11 @@ def _write_quarantine(paths: Paths, build: Paths, check: LandedCheck, quarantine
         create_tables(con, tuple(ops_tables(paths).values()))
         con.execute("delete from ops.quarantined_rows")
         if quarantine and check.bad_rows.num_rows:
-            con.register("bad_rows", check.bad_rows)
+            files = check.bad_rows.column("landed_file").to_pylist()
+            bad_rows = check.bad_rows.set_column(
+                0, "landed_file", pa.array([as_dbt_reads(paths, f) for f in files], pa.string())
+            )
+            con.register("bad_rows", bad_rows)
             con.execute(
                 "insert into ops.quarantined_rows by name "
                 "select *, ? as quarantined_at from bad_rows",

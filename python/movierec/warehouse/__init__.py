@@ -2,7 +2,14 @@
 tables Python writes, the feature contract and the feature reader, scoring requests."""
 
 from movierec.warehouse.connection import connect, query_frame, sql_file
-from movierec.warehouse.dbt import AFTER_PYTHON, BEFORE_PYTHON, DbtResult, dbt_command, run_dbt
+from movierec.warehouse.dbt import (
+    AFTER_PYTHON,
+    BEFORE_PYTHON,
+    DbtResult,
+    as_dbt_reads,
+    dbt_command,
+    run_dbt,
+)
 from movierec.warehouse.features import (
     FeatureContract,
     feature_batches,
@@ -28,6 +35,7 @@ __all__ = [
     "DbtResult",
     "FeatureContract",
     "OutputTable",
+    "as_dbt_reads",
     "connect",
     "create_tables",
     "dbt_command",

@@ -51,14 +51,20 @@ def dbt_command(paths: Paths, args: Sequence[str]) -> list[str]:
 
 
 def relative_dbt_env(paths: Paths) -> dict[str, str]:
-    """`Paths.dbt_env` relative to the data folder, which dbt runs in. dbt parses the whole
-    project again whenever the profile's warehouse path changes, and a source file again
-    whenever an env var it reads does: relative paths stay the same from night to night and
-    from one copy of an installation to another, so dbt reuses its parse."""
+    """Where dbt finds the warehouse (profiles.yml) and the landed files (the landing
+    sources), relative to the data folder, which dbt runs in. dbt parses the whole project
+    again whenever the profile's warehouse path changes, and a source file again whenever
+    an env var it reads does: relative paths stay the same from night to night and from one
+    copy of an installation to another, so dbt reuses its parse."""
     return {
-        "MOVIEREC_DATA_DIR": ".",
+        "MOVIEREC_RAW_DIR": os.path.relpath(paths.raw_dir, paths.data_dir),
         "MOVIEREC_DUCKDB_PATH": os.path.relpath(paths.warehouse_path, paths.data_dir),
     }
+
+
+def as_dbt_reads(paths: Paths, landed_file: str) -> str:
+    """A landed file's path as dbt's landing sources read it (their `filename`)."""
+    return os.path.relpath(landed_file, paths.data_dir)
 
 
 def run_dbt(paths: Paths, args: Sequence[str], *, check: bool = True) -> DbtResult:

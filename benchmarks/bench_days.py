@@ -1,0 +1,124 @@
+"""Benchmark consecutive days: what a nightly costs as the world grows one day at a time.
+
+In a fresh data folder: land the world at the scale asked, run the cold nightly (day 0),
+then for each day `movierec simulate --days 1` and `movierec nightly`; each nightly timed
+with its stages and peak resident memory (dbt included). The model the cold nightly trains
+is reused while it is younger than the nightly's `--max-model-age-days` (wall-clock days),
+so the days measure the build and the scoring, not retraining. Writes
+benchmarks/results/days_<scale>.{json,md} and the curve days_<scale>.svg.
+
+    .venv/bin/python -m benchmarks.bench_days [--scale 1x] [--days 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import tempfile
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from benchmarks.bench_nightly import stage_times
+from benchmarks.measure import RESULTS, SCALES, data_env, machine, run_step, simulate_args
+from movierec.reporting.svg import line_chart
+
+_VIEWINGS = re.compile(r"landed\s+([\d,]+) interactions")
+_ROWS = re.compile(r"'core\.fct_interactions': (\d+)")
+
+
+@dataclass(frozen=True)
+class Night:
+    day: int
+    viewings_landed: int
+    viewings_in_warehouse: int
+    seconds: float
+    peak_rss_mib: float
+    stages: dict[str, float]
+
+
+def _count(pattern: re.Pattern[str], text: str) -> int:
+    found = pattern.search(text)
+    if found is None:
+        raise SystemExit(f"no {pattern.pattern!r} in:\n{text}")
+    return int(found.group(1).replace(",", ""))
+
+
+def bench_days(scale: str, days: int) -> list[Night]:
+    nights = []
+    with tempfile.TemporaryDirectory(prefix=f"movierec-days-{scale}-") as tmp:
+        env = data_env(Path(tmp))
+        landed = run_step(scale, "simulate", simulate_args(scale), env)
+        for day in range(days + 1):
+            if day:
+                landed = run_step(scale, f"day {day}", ["simulate", "--days", "1"], env)
+            nightly = run_step(scale, f"nightly {day}", ["nightly"], env)
+            nights.append(
+                Night(
+                    day=day,
+                    viewings_landed=_count(_VIEWINGS, landed.stdout),
+                    viewings_in_warehouse=_count(_ROWS, nightly.stdout),
+                    seconds=nightly.seconds,
+                    peak_rss_mib=nightly.peak_rss_mib,
+                    stages=stage_times(nightly.stdout),
+                )
+            )
+            print(f"day {day}: {nightly.seconds:.1f} s, {nightly.peak_rss_mib:.0f} MiB", flush=True)
+    return nights
+
+
+def render(scale: str, nights: list[Night]) -> str:
+    stages = list(dict.fromkeys(s for n in nights for s in n.stages if s != "total"))
+    lines = [
+        f"Consecutive days at {scale}, {datetime.now(UTC):%Y-%m-%d}, {machine()}",
+        "",
+        "Day 0 is the cold nightly of a fresh world (it trains the model); each later day "
+        "lands one simulated day (`simulate --days 1`) and runs the nightly.",
+        "",
+        "| day | viewings landed | viewings in the warehouse | nightly (s) | peak RSS (MiB) | "
+        + " | ".join(f"{s} (s)" for s in stages)
+        + " |",
+        "|---:|---:|---:|---:|---:|" + "---:|" * len(stages),
+    ]
+    for n in nights:
+        cells = " | ".join(f"{n.stages.get(s, 0.0):.1f}" for s in stages)
+        lines.append(
+            f"| {n.day} | {n.viewings_landed:,} | {n.viewings_in_warehouse:,} | {n.seconds:.1f} "
+            f"| {n.peak_rss_mib:.0f} | {cells} |"
+        )
+    later = [n.seconds for n in nights if n.day >= 2]
+    if len(later) >= 2:
+        lines += ["", f"Last day over day 2: {later[-1] / later[0]:.2f}x."]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", default="1x", choices=sorted(SCALES))
+    parser.add_argument("--days", type=int, default=30)
+    args = parser.parse_args()
+    nights = bench_days(args.scale, args.days)
+    report = render(args.scale, nights)
+    print(report)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    name = f"days_{args.scale}"
+    (RESULTS / f"{name}.md").write_text(report)
+    payload = {"machine": machine(), "scale": args.scale, "nights": [asdict(n) for n in nights]}
+    (RESULTS / f"{name}.json").write_text(json.dumps(payload, indent=2) + "\n")
+    later = [n for n in nights if n.day >= 1]
+    chart = line_chart(
+        name,
+        f"Nightly wall time per simulated day ({args.scale}; s)",
+        [str(n.day) for n in later],
+        {
+            "nightly": [n.seconds for n in later],
+            "dbt build (features)": [n.stages.get("dbt build (features)", 0.0) for n in later],
+            "recommend": [n.stages.get("recommend", 0.0) for n in later],
+        },
+    )
+    (RESULTS / f"{name}.svg").write_text(chart + "\n")
+
+
+if __name__ == "__main__":
+    main()
