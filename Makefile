@@ -35,9 +35,10 @@ lint: $(INSTALLED)
 	# the package's own SQL files: plain DuckDB with $named parameters
 	$(BIN)/sqlfluff lint python/movierec --templater placeholder --disable-progress-bar
 
-## Everything CI runs: linters, then every test (unit, dbt via integration).
+## Everything CI runs: linters, then every test (unit, dbt via integration), on two
+## workers; the tests that share a built world run on one (tests/integration/conftest.py).
 test: lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadgroup
 
 unit: $(INSTALLED)
 	$(BIN)/pytest tests/unit

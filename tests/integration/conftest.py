@@ -1,5 +1,8 @@
 """One small simulated world, run through the whole nightly once per test session; and
-one published twice, whose clones the publishing and fault tests break."""
+one published twice, whose clones the publishing and fault tests break.
+
+`make test` runs the suite on two pytest-xdist workers; the tests sharing one of these
+worlds (or test_movielens' catalogue) run on one worker, so each world is built once."""
 
 from __future__ import annotations
 
@@ -9,6 +12,16 @@ import pytest
 
 from movierec.settings import Paths
 from tests.integration.harness import paths_for, run_cli, simulated_and_built
+
+SHARED_WORLDS = ("installation", "warehouse", "movielens")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Group the tests by the shared world they use (`--dist loadgroup`)."""
+    for item in items:
+        used = [w for w in SHARED_WORLDS if w in getattr(item, "fixturenames", ())]
+        if used:
+            item.add_marker(pytest.mark.xdist_group(used[0]))
 
 
 @pytest.fixture(scope="session")

@@ -126,7 +126,7 @@ def test_a_second_run_is_refused_while_one_holds_the_lock(
 def test_a_nightly_killed_anywhere_leaves_the_published_file_as_it_was(
     installation: tuple[Paths, float], tmp_path: Path
 ) -> None:
-    """SIGKILL at 6 random moments (dbt's child dies with it); then a rerun completes.
+    """SIGKILL at 4 random moments (dbt's child dies with it); then a rerun completes.
     (`benchmarks/bench_faults.py` kills 20 times, at a larger scale.)"""
     paths = clone(installation, tmp_path)
     _, seconds = installation
@@ -134,8 +134,8 @@ def test_a_nightly_killed_anywhere_leaves_the_published_file_as_it_was(
     env = {**os.environ, "MOVIEREC_PROJECT_DIR": str(REPO), **paths.dbt_env()}
     published = digest(paths.warehouse_path)
     kills = 0
-    for attempt in range(12):
-        if kills == 6:
+    for attempt in range(8):
+        if kills == 4:
             break
         retrain = ["--retrain"] if attempt % 2 == 0 else []
         process = subprocess.Popen(
@@ -153,7 +153,7 @@ def test_a_nightly_killed_anywhere_leaves_the_published_file_as_it_was(
         kills += 1
         assert digest(paths.warehouse_path) == published
         assert query(paths, "select count(*) as n from core.dim_users")["n"][0] == N_USERS
-    assert kills == 6
+    assert kills == 4
 
     rerun = run_cli(paths, "nightly")
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
@@ -161,7 +161,7 @@ def test_a_nightly_killed_anywhere_leaves_the_published_file_as_it_was(
     assert list(paths.builds_dir.iterdir()) == []
     outcomes = [r.outcome for r in read_run_records(paths)]
     assert "running" not in outcomes
-    assert outcomes.count("killed") >= 3  # kills before a record was written leave none
+    assert outcomes.count("killed") >= 2  # kills before a record was written leave none
     assert outcomes[-1] == "published"
 
 
