@@ -16,6 +16,7 @@ from tests.integration.harness import paths_for, run_cli, simulated_and_built
 SHARED_WORLDS = ("installation", "warehouse", "movielens")
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Group the tests by the shared world they use (`--dist loadgroup`)."""
     for item in items:
