@@ -36,9 +36,9 @@ lint: $(INSTALLED)
 	$(BIN)/sqlfluff lint python/movierec --templater placeholder --disable-progress-bar
 
 ## Everything CI runs: linters, then every test (unit, dbt via integration), on two
-## workers; the tests that share a built world run on one (tests/integration/conftest.py).
+## workers; the tests that share a built world run on one (tests/conftest.py).
 test: lint
-	$(BIN)/pytest -n 2 --dist loadgroup
+	$(BIN)/pytest -n 2
 
 unit: $(INSTALLED)
 	$(BIN)/pytest tests/unit

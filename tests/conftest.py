@@ -11,6 +11,34 @@ from movierec.settings import Paths, SimulationSettings
 
 REPO = Path(__file__).resolve().parents[1]
 
+# The test files that share a world built once per worker (a session- or module-scoped
+# fixture), and that world's fixture. `make test` runs the suite on two pytest-xdist
+# workers and sends each world's files to one of them; every other test goes wherever
+# a worker is free. tests/integration/conftest.py checks that the map is complete.
+SHARED_WORLDS: dict[str, str] = {
+    "tests/integration/test_publish.py": "installation",
+    "tests/integration/test_faults.py": "installation",
+    "tests/integration/test_nightly.py": "warehouse",
+    "tests/integration/test_warehouse_build.py": "warehouse",
+    "tests/integration/test_bi_access.py": "warehouse",
+    "tests/integration/test_report.py": "warehouse",
+    "tests/integration/test_movielens.py": "movielens",
+}
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """With `-n N` (xdist's default `--dist load`): one unit of work per shared world,
+    one per other test."""
+    if config.getvalue("dist") != "load":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SharedWorldScheduling(LoadScopeScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            return SHARED_WORLDS.get(nodeid.split("::")[0], nodeid)
+
+    return SharedWorldScheduling(config, log)
+
 
 @pytest.fixture(scope="session")
 def contract() -> dict[str, TableSpec]:

@@ -2,7 +2,8 @@
 one published twice, whose clones the publishing and fault tests break.
 
 `make test` runs the suite on two pytest-xdist workers; the tests sharing one of these
-worlds (or test_movielens' catalogue) run on one worker, so each world is built once."""
+worlds (or test_movielens' catalogue) run on one worker (`tests/conftest.py`), so each
+world is built once."""
 
 from __future__ import annotations
 
@@ -11,18 +12,22 @@ import time
 import pytest
 
 from movierec.settings import Paths
+from tests.conftest import SHARED_WORLDS
 from tests.integration.harness import paths_for, run_cli, simulated_and_built
 
-SHARED_WORLDS = ("installation", "warehouse", "movielens")
 
-
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Group the tests by the shared world they use (`--dist loadgroup`)."""
+    """Every test that uses a shared world sits in a file `SHARED_WORLDS` maps to it, so
+    the two workers of `make test` build each world once."""
     for item in items:
-        used = [w for w in SHARED_WORLDS if w in getattr(item, "fixturenames", ())]
-        if used:
-            item.add_marker(pytest.mark.xdist_group(used[0]))
+        file = item.nodeid.split("::")[0]
+        for world in set(SHARED_WORLDS.values()) & set(getattr(item, "fixturenames", ())):
+            if SHARED_WORLDS.get(file) != world:
+                raise pytest.UsageError(
+                    f"{item.nodeid} uses the shared world {world!r}: map {file} to it in "
+                    "SHARED_WORLDS (tests/conftest.py)"
+                )
 
 
 @pytest.fixture(scope="session")
