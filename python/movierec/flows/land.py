@@ -83,19 +83,22 @@ def simulate_days(paths: Paths, days: int, seed: int, progress: Progress) -> lis
             f"reach {last}, and viewings cannot land before their day is over (today is {today})"
         )
     landings = []
-    for offset in range(days):
-        day = first + timedelta(days=offset)
-        drawn = simulate_day(
-            landed.population,
-            day,
-            viewings=landed.yearly_rate(day),
-            next_interaction_id=landed.next_interaction_id,
-            seed=seed,
-        )
-        landing = _land(paths, {e: t for e, t in drawn.world.as_dict().items() if t.num_rows})
-        progress(f"day {day}:\n{_describe(landing)}")
-        landings.append(landing)
-        landed = landed.after(drawn)
+    # under the lock: a nightly never sees a day land between its checks and its build
+    with exclusive(paths, "simulate --days"):
+        for offset in range(days):
+            day = first + timedelta(days=offset)
+            drawn = simulate_day(
+                landed.population,
+                day,
+                viewings=landed.yearly_rate(day),
+                next_interaction_id=landed.next_interaction_id,
+                seed=seed,
+            )
+            tables = {e: t for e, t in drawn.world.as_dict().items() if t.num_rows}
+            landing = _land(paths, tables)
+            progress(f"day {day}:\n{_describe(landing)}")
+            landings.append(landing)
+            landed = landed.after(drawn)
     return landings
 
 
