@@ -6,7 +6,7 @@ preferred genres; the warehouse only sees what lands in Parquet.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, datetime, time, timedelta
 
 import numpy as np
@@ -86,8 +86,8 @@ def like_probability(
 def simulate_world(settings: SimulationSettings) -> World:
     """Draw users, films and viewings from one seeded generator."""
     rng = np.random.default_rng(settings.seed)
-    users, preferred = _simulate_users(rng, settings.n_users, first_id=1)
-    movies, genre = _simulate_movies(rng, settings.n_movies, first_id=1, years=(1990, 2024))
+    users = _simulate_users(rng, settings.n_users, first_id=1)
+    movies = _simulate_movies(rng, settings.n_movies, first_id=1, years=(1990, 2024))
     n = settings.n_interactions
     u = rng.integers(0, settings.n_users, n)
     m = rng.integers(0, settings.n_movies, n)
@@ -95,15 +95,7 @@ def simulate_world(settings: SimulationSettings) -> World:
     seconds_before = rng.integers(1, window_seconds + 1, n)
     as_of = datetime.combine(settings.as_of, time())
     timestamps = np.datetime64(as_of, "s") - seconds_before.astype("timedelta64[s]")
-    people = Population(
-        user_ids=np.arange(1, settings.n_users + 1, dtype=np.int64),
-        age=users.column("age").to_numpy(),
-        preferred=preferred,
-        movie_ids=np.arange(1, settings.n_movies + 1, dtype=np.int64),
-        genre=genre,
-        release_year=movies.column("release_year").to_numpy().astype(np.int64),
-        mean_rating=movies.column("mean_rating").to_numpy(),
-    )
+    people = Population.of(users, movies)
     interactions = _viewings(rng, people, u, m, timestamps, settings.as_of.year, first_id=1)
     return World(users=users, movies=movies, interactions=interactions)
 
@@ -121,18 +113,27 @@ class Population:
     release_year: IntArray
     mean_rating: FloatArray
 
-    def joined(self, users: pa.Table, preferred: StrArray, movies: pa.Table) -> Population:
-        """This population with new users and films (as `simulate_day` draws them)."""
+    @classmethod
+    def of(cls, users: pa.Table, movies: pa.Table) -> Population:
+        """The population of landed-shape users and films tables."""
+        stated = pc.list_flatten(users.column("preferred_genres"))
+        return cls(
+            user_ids=users.column("user_id").to_numpy(),
+            age=users.column("age").to_numpy(),
+            preferred=np.asarray(stated.to_numpy(zero_copy_only=False), dtype=str).reshape(-1, 2),
+            movie_ids=movies.column("movie_id").to_numpy(),
+            genre=_first_genres(movies),
+            release_year=movies.column("release_year").to_numpy().astype(np.int64),
+            mean_rating=movies.column("mean_rating").to_numpy(),
+        )
+
+    def joined(self, other: Population) -> Population:
+        """Everyone and everything of both populations, this one's first."""
         return Population(
-            user_ids=np.concatenate([self.user_ids, users.column("user_id").to_numpy()]),
-            age=np.concatenate([self.age, users.column("age").to_numpy()]),
-            preferred=np.concatenate([self.preferred, preferred]),
-            movie_ids=np.concatenate([self.movie_ids, movies.column("movie_id").to_numpy()]),
-            genre=np.concatenate([self.genre, _first_genres(movies)]),
-            release_year=np.concatenate(
-                [self.release_year, movies.column("release_year").to_numpy().astype(np.int64)]
-            ),
-            mean_rating=np.concatenate([self.mean_rating, movies.column("mean_rating").to_numpy()]),
+            **{
+                f.name: np.concatenate([getattr(self, f.name), getattr(other, f.name)])
+                for f in fields(self)
+            }
         )
 
 
@@ -165,16 +166,14 @@ def simulate_day(
     rng = np.random.default_rng([seed, day.toordinal()])
     new_users = int(rng.poisson(NEW_USERS_PER_DAY * len(population.user_ids)))
     new_movies = int(rng.poisson(NEW_MOVIES_PER_DAY * len(population.movie_ids)))
-    users, preferred = _simulate_users(
-        rng, new_users, first_id=int(population.user_ids.max(initial=0)) + 1
-    )
-    movies, _ = _simulate_movies(
+    users = _simulate_users(rng, new_users, first_id=int(population.user_ids.max(initial=0)) + 1)
+    movies = _simulate_movies(
         rng,
         new_movies,
         first_id=int(population.movie_ids.max(initial=0)) + 1,
         years=(day.year, day.year + 1),
     )
-    grown = population.joined(users, preferred, movies)
+    grown = population.joined(Population.of(users, movies))
     n = int(rng.poisson(viewings))
     u = rng.integers(0, len(grown.user_ids), n)
     m = rng.integers(0, len(grown.movie_ids), n)
@@ -196,7 +195,7 @@ def _first_genres(movies: pa.Table) -> StrArray:
     return np.asarray(first.to_numpy(zero_copy_only=False), dtype=str)
 
 
-def _simulate_users(rng: np.random.Generator, n: int, first_id: int) -> tuple[pa.Table, StrArray]:
+def _simulate_users(rng: np.random.Generator, n: int, first_id: int) -> pa.Table:
     age = np.clip(rng.normal(35.0, 12.0, n), 16.0, 80.0)
     segment = segment_of_age(age)
     choice = rng.integers(0, 3, size=(n, 2))
@@ -214,7 +213,7 @@ def _simulate_users(rng: np.random.Generator, n: int, first_id: int) -> tuple[pa
             "sessions_per_week": pa.array((rng.poisson(4.0, n) + 1).astype(np.int32)),
         }
     )
-    return users, preferred
+    return users
 
 
 def _list_array(values: StrArray) -> pa.ListArray:
@@ -226,7 +225,7 @@ def _list_array(values: StrArray) -> pa.ListArray:
 
 def _simulate_movies(
     rng: np.random.Generator, n: int, first_id: int, years: tuple[int, int]
-) -> tuple[pa.Table, StrArray]:
+) -> pa.Table:
     """`n` films with ids from `first_id`, released in [years[0], years[1])."""
     genre = np.array(GENRES)[rng.integers(0, len(GENRES), n)]
     year = rng.integers(*years, n)
@@ -248,7 +247,7 @@ def _simulate_movies(
             "vote_count": pa.array(votes.astype(np.int64)),
         }
     )
-    return movies, genre
+    return movies
 
 
 def _viewings(

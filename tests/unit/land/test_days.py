@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date, datetime
 from pathlib import Path
 
-import numpy as np
 import polars as pl
 import pyarrow as pa
 import pytest
@@ -14,7 +13,6 @@ from movierec.errors import RawContractError, SettingsError
 from movierec.flows import simulate, simulate_days
 from movierec.land import (
     Population,
-    World,
     land_batch,
     landed_files,
     read_landed_world,
@@ -37,23 +35,14 @@ def _landed(paths: Paths, entity: str) -> pl.DataFrame:
     return pl.concat([pl.read_parquet(f) for f in landed_files(paths.raw_dir, entity)])
 
 
-def _population(world: World) -> Population:
-    users, movies = world.users, world.movies
-    return Population(
-        user_ids=users["user_id"].to_numpy(),
-        age=users["age"].to_numpy(),
-        preferred=np.array(users["preferred_genres"].to_pylist(), dtype=str),
-        movie_ids=movies["movie_id"].to_numpy(),
-        genre=np.array([g[0] for g in movies["genres"].to_pylist()], dtype=str),
-        release_year=movies["release_year"].to_numpy().astype(np.int64),
-        mean_rating=movies["mean_rating"].to_numpy(),
-    )
-
-
 def test_a_day_continues_ids_and_time_and_draws_from_the_grown_world() -> None:
     world = simulate_world(SimulationSettings(n_users=20_000, n_movies=3_000, n_interactions=10))
     day = simulate_day(
-        _population(world), date(2025, 3, 1), viewings=5_000.0, next_interaction_id=11, seed=1
+        Population.of(world.users, world.movies),
+        date(2025, 3, 1),
+        viewings=5_000.0,
+        next_interaction_id=11,
+        seed=1,
     )
 
     users, movies, views = (pl.DataFrame(t) for t in day.world.as_dict().values())
@@ -75,7 +64,8 @@ def test_a_day_continues_ids_and_time_and_draws_from_the_grown_world() -> None:
 
 
 def test_a_day_is_the_same_from_the_same_world_seed_and_day() -> None:
-    people = _population(simulate_world(WORLD))
+    world = simulate_world(WORLD)
+    people = Population.of(world.users, world.movies)
     first, again = (
         simulate_day(people, date(2025, 1, 1), viewings=20.0, next_interaction_id=1, seed=3)
         for _ in range(2)
