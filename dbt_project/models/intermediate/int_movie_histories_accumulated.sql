@@ -1,7 +1,14 @@
+{{ config(materialized='incremental', unique_key='movie_id') }}
+-- incremental: the films the new viewings touch (macros/incremental.sql)
+-- depends_on: {{ ref('stg_landing__interactions') }}
+
 with
 
 interactions as (
     select * from {{ ref('fct_interactions') }}
+    {%- if is_incremental() %}
+    where movie_id in (select touched.movie_id from ({{ new_viewings() }}) as touched)
+    {%- endif %}
 ),
 
 events as (

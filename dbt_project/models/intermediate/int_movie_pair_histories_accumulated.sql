@@ -1,3 +1,7 @@
+{{ config(materialized='incremental', unique_key=['movie_id', 'other_movie_id']) }}
+-- incremental: the pairs of films the new viewings touch (macros/incremental.sql)
+-- depends_on: {{ ref('stg_landing__interactions') }}
+
 with
 
 interactions as (
@@ -17,6 +21,21 @@ first_views as (
         movie_id
 ),
 
+{% if is_incremental() -%}
+-- every pair of a film a new viewing is of with another film of the same viewer
+touched as (
+    select distinct
+        least(new_views.movie_id, other_views.movie_id) as movie_id,
+        greatest(new_views.movie_id, other_views.movie_id) as other_movie_id
+    from ({{ new_viewings() }}) as new_views
+    inner join first_views as other_views
+        on
+            new_views.user_id = other_views.user_id
+            and new_views.movie_id != other_views.movie_id
+),
+
+{% endif -%}
+
 -- two films become co-viewed by a user when the user has viewed both (the later view);
 -- each unordered pair once, as (smaller id, larger id)
 co_views as (
@@ -30,6 +49,12 @@ co_views as (
         on
             earlier.user_id = later.user_id
             and earlier.movie_id < later.movie_id
+    {%- if is_incremental() %}
+    inner join touched
+        on
+            earlier.movie_id = touched.movie_id
+            and later.movie_id = touched.other_movie_id
+    {%- endif %}
 ),
 
 events as (

@@ -1,7 +1,15 @@
+{{ config(materialized='incremental', unique_key='user_id') }}
+-- incremental: the users the new viewings touch (macros/incremental.sql)
+-- depends_on: {{ ref('stg_landing__interactions') }}
+-- depends_on: {{ ref('fct_interactions') }}
+
 with
 
 first_views as (
     select * from {{ ref('int_user_first_viewings') }}
+    {%- if is_incremental() %}
+    where user_id in (select touched.user_id from ({{ new_viewings() }}) as touched)
+    {%- endif %}
 ),
 
 events as (

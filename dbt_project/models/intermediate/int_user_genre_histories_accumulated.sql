@@ -1,7 +1,14 @@
+{{ config(materialized='incremental', unique_key=['user_id', 'genre']) }}
+-- incremental: the users the new viewings touch (macros/incremental.sql)
+-- depends_on: {{ ref('stg_landing__interactions') }}
+
 with
 
 interactions as (
     select * from {{ ref('fct_interactions') }}
+    {%- if is_incremental() %}
+    where user_id in (select touched.user_id from ({{ new_viewings() }}) as touched)
+    {%- endif %}
 ),
 
 movie_genres as (

@@ -45,10 +45,18 @@ def nightly(
     min_row_ratio: MinRowRatio = AuditSettings.min_row_ratio,
     max_row_ratio: MaxRowRatio = AuditSettings.max_row_ratio,
     training_mode: TrainingModeOption = None,
+    full_refresh: Annotated[
+        bool,
+        typer.Option(
+            help="Rebuild the warehouse from every landed file, in a fresh file, even when "
+            "the published one could be continued with the new landed files only."
+        ),
+    ] = NightlySettings.full_refresh,
 ) -> None:
-    """The nightly batch, built in a fresh file and published only if every test and the
-    audit pass: check landed files -> dbt build -> train when due (and evaluate) ->
-    recommend -> dbt build -> report -> audit -> publish."""
+    """The nightly batch, built on a copy of the published warehouse (new landed files
+    only) or in a fresh file, and published only if every test and the audit pass: check
+    landed files -> dbt build -> train when due (and evaluate) -> recommend -> dbt build ->
+    report -> audit -> publish."""
     loaded = settings(training_mode=training_mode)
     paths = loaded.paths
     publishing = publish_settings(on_bad_rows, keep_versions, min_row_ratio, max_row_ratio)
@@ -57,6 +65,7 @@ def nightly(
             max_model_age_days=max_model_age_days,
             evaluate_new_model=evaluate_new_model,
             retrain=retrain,
+            full_refresh=full_refresh,
         )
         scoring = RecommendSettings(top_n=top_n)
         result = flows.nightly(

@@ -1,7 +1,9 @@
 """The nightly batch and its retraining policy.
 
 check landed files -> dbt build (features) -> train when due (and evaluate) -> recommend
--> dbt build (outputs) -> report -> audit -> publish, in a fresh file, all or nothing.
+-> dbt build (outputs) -> report -> audit -> publish, all or nothing: on a copy of the
+published warehouse that dbt continues with the new landed files only, or, when that
+cannot give what a full build gives (docs/incremental.md), in a fresh file.
 """
 
 from __future__ import annotations
@@ -97,7 +99,7 @@ def nightly(
     def body(run: Run) -> str:
         build = run.build
         progress(f"dbt build: warehouse and features -> {build.warehouse_path}")
-        run_dbt(build, ["build", *BEFORE_PYTHON])
+        run_dbt(build, ["build", *BEFORE_PYTHON, *run.dbt_args])
         run.step("dbt build (features)")
         with connect(build, read_only=True) as con:
             latest = latest_model(con)
@@ -124,7 +126,15 @@ def nightly(
         run.step("report")
         return summary.run_id
 
-    record = warehouse_run(paths, "nightly", body, publish_settings, fresh=True, progress=progress)
+    record = warehouse_run(
+        paths,
+        "nightly",
+        body,
+        publish_settings,
+        start="nightly",
+        full_refresh=policy.full_refresh,
+        progress=progress,
+    )
     if outcome.summary is None:  # the body returned, so it recommended
         raise RunFailedError("the nightly published without a recommendation run")
     return NightlyResult(record=record, summary=outcome.summary, trained=outcome.trained)

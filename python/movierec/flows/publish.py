@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 import duckdb
 import pyarrow as pa
@@ -23,6 +24,7 @@ from movierec.land import (
     log_entries,
     parse_contract,
     pending_erasures,
+    read_manifest,
 )
 from movierec.publishing import (
     RunRecord,
@@ -39,8 +41,23 @@ from movierec.publishing import (
 )
 from movierec.settings import ENTITIES, BadRows, Paths, PublishSettings
 from movierec.warehouse import OutputTable, as_dbt_reads, create_tables, output_tables
+from movierec.warehouse.incremental import (
+    BuildPlan,
+    LandedBatch,
+    plan_build,
+    project_fingerprint,
+    read_built_from,
+    record_build,
+    redelivered,
+)
 
 Progress = Callable[[str], None]
+
+# How a run starts its build: "step" (a copy of the published warehouse, whose landed-data
+# models it leaves as they are), "build" (a copy, on which it builds them: incrementally
+# when it may, else with dbt's --full-refresh), "nightly" (like build, but a full refresh
+# starts from an empty file, the only start that may apply erasures).
+Start = Literal["step", "build", "nightly"]
 
 # Tables the audit counts, with the key columns that must never be NULL.
 AUDITED_TABLES: dict[str, tuple[str, ...]] = {
@@ -68,6 +85,7 @@ class Run:
     transaction: Transaction
     forgotten: frozenset[int]
     landed: LandedCheck
+    plan: BuildPlan | None  # None: the run does not build the landed-data models
 
     @property
     def build(self) -> Paths:
@@ -76,6 +94,11 @@ class Run:
 
     def step(self, name: str) -> None:
         self.transaction.step(name)
+
+    @property
+    def dbt_args(self) -> tuple[str, ...]:
+        """What dbt needs to build the landed-data models as planned."""
+        return self.plan.dbt_args if self.plan else ()
 
 
 # The run's body: builds into `run.build`; returns the recommendation run it wrote, if any.
@@ -149,6 +172,28 @@ def _write_erasure_log(
         )
 
 
+def landed_batches(paths: Paths) -> list[LandedBatch]:
+    """Every landed file with its recorded checksum, as dbt's sources read it."""
+    batches = []
+    for entity in ENTITIES:
+        for path in landed_files(paths.raw_dir, entity):
+            recorded = read_manifest(paths.raw_dir, path.stem).get(entity)
+            batches.append(
+                LandedBatch(
+                    landed_file=as_dbt_reads(paths, str(path)),
+                    entity=entity,
+                    sha256=recorded.sha256 if recorded else "",
+                )
+            )
+    return batches
+
+
+def _quarantined(paths: Paths, check: LandedCheck) -> frozenset[tuple[str, int]]:
+    files = [as_dbt_reads(paths, f) for f in check.bad_rows.column("landed_file").to_pylist()]
+    rows = check.bad_rows.column("file_row_number").to_pylist()
+    return frozenset(zip(files, rows, strict=True))
+
+
 def run_space_need(paths: Paths) -> SpaceNeed:
     """What a run needs free beside the published warehouse (`publishing.space`)."""
     landed = sum(f.stat().st_size for e in ENTITIES for f in landed_files(paths.raw_dir, e))
@@ -161,20 +206,23 @@ def warehouse_run(
     body: Body,
     settings: PublishSettings,
     *,
-    fresh: bool,
+    start: Start,
     progress: Progress,
+    full_refresh: bool = False,
 ) -> RunRecord:
     """Run `body` on a build and publish it if every check passes.
 
-    `fresh`: start from a new file carrying only the Python steps' history (the nightly);
-    otherwise from a byte copy of the published file (a single step on top of it).
+    `start` (see `Start`): a nightly that must refresh fully starts from a new file
+    carrying only the Python steps' history; every other run from a byte copy of the
+    published file. `full_refresh`: refresh the landed-data models fully even when an
+    incremental build would do.
     Raises a MovierecError (busy, bad input, no disk space, failed dbt test, audit...) or
     the body's error otherwise; nothing is published then.
     """
     need = run_space_need(paths)
     check_space(need)
     try:
-        return _run(paths, command, body, settings, fresh=fresh, progress=progress)
+        return _run(paths, command, body, settings, start, full_refresh, progress)
     except Exception as exc:
         if is_disk_full(exc):
             raise disk_full(need) from exc
@@ -199,29 +247,57 @@ def _run(
     command: str,
     body: Body,
     settings: PublishSettings,
-    *,
-    fresh: bool,
+    start: Start,
+    full_refresh: bool,
     progress: Progress,
 ) -> RunRecord:
     with transaction(paths, command, progress) as txn:
         pending = pending_erasures(paths)
-        if pending and not fresh:
+        if pending and start != "nightly":
             raise RunFailedError(
                 f"{len(pending)} erasure request(s) are pending; only `movierec nightly` "
                 "(which writes a fresh warehouse) may publish until they are applied"
             )
         landed = _check_landed(paths, settings.on_bad_rows)
-        if landed.bad_rows.num_rows and settings.on_bad_rows == "quarantine":
+        quarantine = settings.on_bad_rows == "quarantine"
+        if landed.bad_rows.num_rows and quarantine:
             for problem in landed.row_problems:
                 progress(f"quarantined: {problem}")
         forgotten = frozenset(u for r in pending for u in r.user_ids)
-        if fresh:
-            build = txn.start_fresh(carried_tables(paths), forgotten)
-        else:
+        plan: BuildPlan | None = None
+        if start == "step":
             build = txn.start_copy(carried_tables(paths))
-        _write_quarantine(paths, build, landed, settings.on_bad_rows == "quarantine")
+        else:
+            batches = landed_batches(paths)
+            fingerprint = project_fingerprint(paths.dbt_project_dir)
+            plan = plan_build(
+                read_built_from(paths.warehouse_path),
+                batches,
+                fingerprint,
+                _quarantined(paths, landed) if quarantine else frozenset(),
+                requested=(
+                    f"erasure of {len(forgotten)} users" if forgotten
+                    else "--full-refresh" if full_refresh
+                    else None
+                ),
+            )  # fmt: skip
+            if start == "nightly" and not plan.incremental:
+                build = txn.start_fresh(carried_tables(paths), forgotten)
+            else:
+                build = txn.start_copy(carried_tables(paths))
+            with duckdb.connect(str(build.warehouse_path)) as con:
+                create_tables(con, tuple(ops_tables(paths).values()))
+                reason = plan.incremental and redelivered(con, paths.data_dir, plan.new_files)
+                if reason:
+                    plan = BuildPlan("full refresh", reason, plan.new_files)
+                record_build(con, plan, batches, txn.record.run_id, fingerprint, utc_now())
+            progress(
+                f"landed-data models: {plan.mode}, {len(plan.new_files)} new landed file(s)"
+                + (f" ({plan.reason})" if plan.reason else "")
+            )
+        _write_quarantine(paths, build, landed, quarantine)
         txn.step("check + stage")
-        expected_run = body(Run(txn, forgotten, landed))
+        expected_run = body(Run(txn, forgotten, landed, plan))
         txn.audit(
             AUDITED_TABLES,
             settings.audit,

@@ -18,7 +18,7 @@ import polars as pl
 
 from movierec.errors import NoDataError
 from movierec.evaluation import Evaluation, evaluate_recommenders, summary_table
-from movierec.flows.publish import Run, warehouse_run
+from movierec.flows.publish import Run, Start, warehouse_run
 from movierec.model import load_scorer, registered_model
 from movierec.publishing import RunRecord
 from movierec.reporting import write_report
@@ -166,10 +166,12 @@ def build(
     """Check the landed files, `dbt build` a copy of the warehouse, publish it."""
 
     def body(run: Run) -> None:
-        run_dbt(run.build, ["build", *(["--select", select] if select else [])])
+        run_dbt(run.build, ["build", *(["--select", select] if select else run.dbt_args)])
         run.step("dbt build")
 
-    return warehouse_run(paths, "build", body, settings, fresh=False, progress=progress)
+    # a selection builds part of the models: it leaves what the warehouse records as built
+    start: Start = "step" if select else "build"
+    return warehouse_run(paths, "build", body, settings, start=start, progress=progress)
 
 
 def train(paths: Paths, settings: TrainSettings, progress: Progress) -> RunRecord:
@@ -180,7 +182,7 @@ def train(paths: Paths, settings: TrainSettings, progress: Progress) -> RunRecor
         run.step("train + export")
         build_outputs(run)
 
-    return warehouse_run(paths, "train", body, PublishSettings(), fresh=False, progress=progress)
+    return warehouse_run(paths, "train", body, PublishSettings(), start="step", progress=progress)
 
 
 def recommend_step(paths: Paths, settings: RecommendSettings, progress: Progress) -> RunRecord:
@@ -193,7 +195,7 @@ def recommend_step(paths: Paths, settings: RecommendSettings, progress: Progress
         return summary.run_id
 
     return warehouse_run(
-        paths, "recommend", body, PublishSettings(), fresh=False, progress=progress
+        paths, "recommend", body, PublishSettings(), start="step", progress=progress
     )
 
 
@@ -206,4 +208,6 @@ def evaluate(paths: Paths, settings: EvaluateSettings, progress: Progress) -> Ru
         run.step("evaluate")
         build_outputs(run)
 
-    return warehouse_run(paths, "evaluate", body, PublishSettings(), fresh=False, progress=progress)
+    return warehouse_run(
+        paths, "evaluate", body, PublishSettings(), start="step", progress=progress
+    )

@@ -21,7 +21,12 @@ from movierec.land.landing import (
     validate_landed,
     write_atomically,
 )
-from movierec.land.manifest import record_landed, record_unlisted_files, verify_landed
+from movierec.land.manifest import (
+    read_manifest,
+    record_landed,
+    record_unlisted_files,
+    verify_landed,
+)
 from movierec.land.movielens import read_movielens
 from movierec.land.simulate import (
     GENRES,
@@ -65,6 +70,7 @@ __all__ = [
     "parse_contract",
     "pending_erasures",
     "read_landed_world",
+    "read_manifest",
     "read_movielens",
     "record_landed",
     "record_unlisted_files",

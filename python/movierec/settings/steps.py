@@ -257,3 +257,6 @@ class NightlySettings:
     max_model_age_days: float = 7.0
     evaluate_new_model: bool = True
     retrain: bool = False
+    # rebuild the landed-data models from every landed file even when the published
+    # warehouse could be continued incrementally (docs/incremental.md)
+    full_refresh: bool = False

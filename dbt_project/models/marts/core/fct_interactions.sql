@@ -1,7 +1,13 @@
+{{ config(materialized='incremental', unique_key='interaction_id') }}
+-- incremental: the viewings of the new landed files (macros/incremental.sql)
+
 with
 
 interactions as (
     select * from {{ ref('stg_landing__interactions') }}
+    {%- if is_incremental() %}
+    where landed_file in ({{ new_landed_files('interactions') }})
+    {%- endif %}
 ),
 
 -- empty unless this is the masked world re-ranker training builds (int_masked_viewings)

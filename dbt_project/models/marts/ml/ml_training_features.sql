@@ -1,3 +1,9 @@
+{{ config(materialized='incremental', unique_key='interaction_id', on_schema_change='fail') }}
+-- on_schema_change: an enforced contract on an incremental model requires 'fail'
+-- incremental: the viewings from the earliest new one on, whose features the new viewings
+-- may change (macros/incremental.sql)
+-- depends_on: {{ ref('stg_landing__interactions') }}
+
 with
 
 interactions as (
@@ -13,6 +19,10 @@ requests as (
         interacted_at as requested_at,
         is_liked
     from interactions
+    {%- if is_incremental() %}
+    -- a feature at t sees viewings strictly before t only
+    where interacted_at >= (select min(touched.interacted_at) from ({{ new_viewings() }}) as touched)
+    {%- endif %}
 ),
 
 {{ feature_ctes('requests') }}

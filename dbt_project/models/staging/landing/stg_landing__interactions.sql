@@ -1,7 +1,10 @@
+{{ config(materialized='incremental', unique_key='interaction_id') }}
+-- incremental: the new landed files only (macros/incremental.sql)
+
 with
 
 source as (
-    {{ landed_rows('interactions') }}
+    {{ landed_rows('interactions', only_new=is_incremental()) }}
 ),
 
 renamed as (
