@@ -1,0 +1,176 @@
+"""The incremental nightly: days of new landed files, each built on a copy of the
+published warehouse, give what a full refresh gives (docs/incremental.md).
+
+One scenario on a clone of the small published installation, each step a test that needs
+the one before: a failed day, the day after (which catches up), a day that lands nothing,
+then a full refresh of the same landed files beside it to compare with.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from movierec.land import landed_files
+from movierec.publishing import read_run_records
+from movierec.settings import ENTITIES, Paths
+from tests.integration.harness import REPO, clone, digest, paths_for, query, run_cli
+
+pytestmark = pytest.mark.integration
+
+# What the landed files build, and the point-in-time features: what incremental must not change.
+BUILT_TABLES = (
+    "staging.stg_landing__interactions",
+    "staging.stg_landing__users",
+    "staging.stg_landing__movies",
+    "core.fct_interactions",
+    "core.dim_users",
+    "core.dim_movies",
+    "intermediate.int_user_first_viewings",
+    "intermediate.int_user_histories_accumulated",
+    "intermediate.int_user_genre_histories_accumulated",
+    "intermediate.int_user_film_histories_accumulated",
+    "intermediate.int_movie_histories_accumulated",
+    "intermediate.int_movie_viewer_histories_accumulated",
+    "intermediate.int_movie_pair_histories_accumulated",
+    "ml.ml_training_features",
+)
+
+
+class Scenario:
+    """The clone the steps share, and what the failed day left."""
+
+    def __init__(self, paths: Paths) -> None:
+        self.paths = paths
+        self.failed_day_files = 0
+        self.latest_viewing: object = None
+
+
+def _landed_count(paths: Paths) -> int:
+    return sum(len(landed_files(paths.raw_dir, entity)) for entity in ENTITIES)
+
+
+@pytest.fixture(scope="module")
+def scenario(
+    installation: tuple[Paths, float], tmp_path_factory: pytest.TempPathFactory
+) -> Scenario:
+    return Scenario(clone(installation, tmp_path_factory.mktemp("incremental")))
+
+
+def _build_row(paths: Paths) -> dict[str, object]:
+    return query(paths, "select * from ops.warehouse_build").row(0, named=True)
+
+
+def _nightly(paths: Paths, *args: str) -> str:
+    result = run_cli(paths, "nightly", *args)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr
+    return result.stdout
+
+
+def test_a_failed_day_leaves_the_published_warehouse_as_it_was(scenario: Scenario) -> None:
+    paths = scenario.paths
+    # the installation's second nightly continued the first one's build, with nothing new
+    assert (_build_row(paths)["mode"], _build_row(paths)["new_files"]) == ("incremental", 0)
+    files = _landed_count(paths)
+    landed = run_cli(paths, "simulate", "--days", "1")
+    assert landed.returncode == 0, landed.stderr
+    scenario.failed_day_files = _landed_count(paths) - files
+    assert scenario.failed_day_files >= 1  # at least the day's viewings
+    # the day's nightly fails in its first dbt build (a data test that always fails)
+    project = paths.data_dir.parent / "project"
+    shutil.copytree(REPO / "dbt_project", project / "dbt_project",
+                    ignore=shutil.ignore_patterns("target", "logs"))  # fmt: skip
+    shutil.copy(REPO / "profiles.yml", project)
+    (project / "dbt_project" / "tests" / "assert_always_fails.sql").write_text("select 1 as x\n")
+    before = digest(paths.warehouse_path)
+    failed = run_cli(replace(paths, project_dir=project), "nightly")
+    assert failed.returncode == 1
+    new = f"landed-data models: incremental, {scenario.failed_day_files} new landed file(s)"
+    assert new in failed.stdout
+    assert "nothing published" in failed.stderr
+    assert digest(paths.warehouse_path) == before
+    assert read_run_records(paths)[-1].outcome == "failed"
+    scenario.latest_viewing = _latest_viewing(paths)
+
+
+def _latest_viewing(paths: Paths) -> object:
+    return query(paths, "select max(interacted_at) as t from core.fct_interactions")["t"][0]
+
+
+def test_the_next_nightly_catches_up_incrementally(scenario: Scenario) -> None:
+    paths = scenario.paths
+    assert scenario.latest_viewing is not None, "runs after the failed day"
+    files = _landed_count(paths)
+    landed = run_cli(paths, "simulate", "--days", "1")
+    assert landed.returncode == 0, landed.stderr
+    # both days: the failed one published nothing, so its files are still new
+    new_files = scenario.failed_day_files + _landed_count(paths) - files
+    out = _nightly(paths)
+    assert f"landed-data models: incremental, {new_files} new landed file(s)" in out
+    build = _build_row(paths)
+    assert (build["mode"], build["reason"], build["new_files"]) == ("incremental", None, new_files)
+    flagged = query(paths, "select count(*) as n from ops.landed_batches where is_new")
+    assert flagged["n"][0] == new_files
+    # the two days' viewings, and nothing else, arrived
+    added = query(
+        paths,
+        "select count(distinct cast(interacted_at as date)) as days, count(*) as viewings "
+        f"from core.fct_interactions where interacted_at > '{scenario.latest_viewing}'",
+    ).row(0, named=True)
+    landed_rows = query(
+        paths,
+        "select count(*) as n from staging.stg_landing__interactions as s "
+        "join ops.landed_batches as b on s.landed_file = b.landed_file and b.is_new",
+    )["n"][0]
+    assert added == {"days": 2, "viewings": landed_rows}
+    assert landed_rows > 0
+    users = query(paths, "select count(distinct user_id) as n from ml.ml_recommendations_latest")
+    assert users["n"][0] == query(paths, "select count(*) as n from core.dim_users")["n"][0]
+
+
+def test_a_day_that_lands_nothing_still_publishes(scenario: Scenario) -> None:
+    paths = scenario.paths
+    counts = {t: query(paths, f"select count(*) as n from {t}")["n"][0] for t in BUILT_TABLES}
+    before = digest(paths.warehouse_path)
+    out = _nightly(paths)
+    assert "landed-data models: incremental, 0 new landed file(s)" in out
+    assert digest(paths.warehouse_path) != before  # a new version, with a new run
+    assert {t: query(paths, f"select count(*) as n from {t}")["n"][0] for t in BUILT_TABLES} == (
+        counts
+    )
+    assert _build_row(paths)["new_files"] == 0
+    run = query(paths, "select count(distinct run_id) as runs from ml.ml_recommendations_latest")
+    assert run["runs"][0] == 1
+
+
+def test_incremental_equals_a_full_refresh(scenario: Scenario, tmp_path: Path) -> None:
+    """Same rows in every table the landed files build, same features, same lists."""
+    incremental = scenario.paths
+    full = paths_for(tmp_path / "data")
+    shutil.copytree(incremental.data_dir, full.data_dir, ignore=shutil.ignore_patterns("*.lock"))
+    out = _nightly(full, "--full-refresh")
+    assert "landed-data models: full refresh, 0 new landed file(s) (--full-refresh)" in out
+    assert _build_row(full)["mode"] == "full refresh"
+    with duckdb.connect() as con:
+        con.execute(f"attach '{incremental.warehouse_path}' as inc (read_only)")
+        con.execute(f"attach '{full.warehouse_path}' as full_ (read_only)")
+        for table in BUILT_TABLES:
+            rows = con.execute(f"select count(*) from inc.{table}").fetchall()[0][0]
+            assert rows > 0, table
+            for a, b in (("inc", "full_"), ("full_", "inc")):
+                (differ,) = con.execute(
+                    f"select count(*) from (select * from {a}.{table} "
+                    f"except all select * from {b}.{table})"
+                ).fetchall()[0]
+                assert differ == 0, f"{table}: {differ} of {rows} rows of {a} not in {b}"
+        lists = "select user_id, recommendation_rank, movie_id from {}.ml.ml_recommendations_latest"
+        (differ,) = con.execute(
+            f"select count(*) from ({lists.format('inc')} except all {lists.format('full_')})"
+        ).fetchall()[0]
+        (rows,) = con.execute(f"select count(*) from ({lists.format('inc')})").fetchall()[0]
+    assert rows > 0
+    assert differ == 0, f"{differ} of {rows} list rows differ"
