@@ -2,8 +2,9 @@
 published warehouse, give what a full refresh gives (docs/incremental.md).
 
 One scenario on a clone of the small published installation, each step a test that needs
-the one before: a failed day, the day after (which catches up), a day that lands nothing,
-then a full refresh of the same landed files beside it to compare with.
+the one before: a failed day, the day after (which catches up, rescoring only the users
+whose lists may change), a day that lands nothing, then a full refresh of the same landed
+files beside it to compare with.
 """
 
 from __future__ import annotations
@@ -132,29 +133,75 @@ def test_the_next_nightly_catches_up_incrementally(scenario: Scenario) -> None:
     assert users["n"][0] == query(paths, "select count(*) as n from core.dim_users")["n"][0]
 
 
+def _runs(paths: Paths) -> list[dict[str, object]]:
+    return query(
+        paths,
+        "select run_id, users, users_rescored, pairs_scored "
+        "from ml_outputs.recommendation_runs order by generated_at",
+    ).to_dicts()
+
+
+def test_the_catch_up_rescored_only_the_users_whose_lists_may_change(scenario: Scenario) -> None:
+    paths = scenario.paths
+    previous, latest = _runs(paths)[-2:]
+    changed = query(
+        paths,
+        "select count(distinct s.user_id) as n from staging.stg_landing__interactions as s "
+        "join ops.landed_batches as b on s.landed_file = b.landed_file and b.is_new "
+        "union all select count(*) from core.dim_users "
+        "where user_id not in (select user_id from ml_outputs.recommendations where run_id = "
+        f"'{previous['run_id']}')",
+    )["n"].to_list()
+    assert 0 < latest["users_rescored"] <= changed[0] + changed[1] < latest["users"]
+    carried = query(
+        paths,
+        "select count(distinct user_id) as n from ml_outputs.recommendations "
+        f"where run_id = '{latest['run_id']}' and scored_at < generated_at",
+    )["n"][0]
+    assert carried == latest["users"] - latest["users_rescored"]
+    # a carried list is the previous run's list, film for film
+    moved = query(
+        paths,
+        f"""select count(*) as n from (
+            select user_id, rank, movie_id, score from ml_outputs.recommendations
+            where run_id = '{latest["run_id"]}' and scored_at < generated_at
+            except all
+            select user_id, rank, movie_id, score from ml_outputs.recommendations
+            where run_id = '{previous["run_id"]}')""",
+    )["n"][0]
+    assert moved == 0
+
+
 def test_a_day_that_lands_nothing_still_publishes(scenario: Scenario) -> None:
     paths = scenario.paths
     counts = {t: query(paths, f"select count(*) as n from {t}")["n"][0] for t in BUILT_TABLES}
     before = digest(paths.warehouse_path)
     out = _nightly(paths)
     assert "landed-data models: incremental, 0 new landed file(s)" in out
+    assert "rescoring 0 users" in out
     assert digest(paths.warehouse_path) != before  # a new version, with a new run
     assert {t: query(paths, f"select count(*) as n from {t}")["n"][0] for t in BUILT_TABLES} == (
         counts
     )
     assert _build_row(paths)["new_files"] == 0
+    previous, latest = _runs(paths)[-2:]
+    assert (latest["users_rescored"], latest["pairs_scored"]) == (0, 0)
+    assert latest["users"] == previous["users"]
     run = query(paths, "select count(distinct run_id) as runs from ml.ml_recommendations_latest")
     assert run["runs"][0] == 1
 
 
 def test_incremental_equals_a_full_refresh(scenario: Scenario, tmp_path: Path) -> None:
-    """Same rows in every table the landed files build, same features, same lists."""
+    """Same rows in every table the landed files build, same features, and the same lists
+    for the users the incremental nightlies rescored."""
     incremental = scenario.paths
     full = paths_for(tmp_path / "data")
     shutil.copytree(incremental.data_dir, full.data_dir, ignore=shutil.ignore_patterns("*.lock"))
     out = _nightly(full, "--full-refresh")
     assert "landed-data models: full refresh, 0 new landed file(s) (--full-refresh)" in out
     assert _build_row(full)["mode"] == "full refresh"
+    latest = _runs(full)[-1]
+    assert latest["users_rescored"] == latest["users"]  # a full refresh rescores everyone
     with duckdb.connect() as con:
         con.execute(f"attach '{incremental.warehouse_path}' as inc (read_only)")
         con.execute(f"attach '{full.warehouse_path}' as full_ (read_only)")
@@ -167,10 +214,18 @@ def test_incremental_equals_a_full_refresh(scenario: Scenario, tmp_path: Path) -
                     f"except all select * from {b}.{table})"
                 ).fetchall()[0]
                 assert differ == 0, f"{table}: {differ} of {rows} rows of {a} not in {b}"
-        lists = "select user_id, recommendation_rank, movie_id from {}.ml.ml_recommendations_latest"
+        # the catch-up nightly's rescored lists (the last nightly carried them all)
+        lists = (
+            "select user_id, rank, movie_id from {}.ml_outputs.recommendations "
+            "where run_id = (select max_by(run_id, generated_at) from "
+            "{}.ml_outputs.recommendations) and {}"
+        )
+        rescored = "scored_at = (select max(scored_at) from inc.ml_outputs.recommendations)"
+        inc_lists = lists.format("inc", "inc", rescored)
+        full_lists = lists.format("full_", "full_", "true")
+        (rows,) = con.execute(f"select count(*) from ({inc_lists})").fetchall()[0]
         (differ,) = con.execute(
-            f"select count(*) from ({lists.format('inc')} except all {lists.format('full_')})"
+            f"select count(*) from ({inc_lists} except all {full_lists})"
         ).fetchall()[0]
-        (rows,) = con.execute(f"select count(*) from ({lists.format('inc')})").fetchall()[0]
     assert rows > 0
-    assert differ == 0, f"{differ} of {rows} list rows differ"
+    assert differ == 0, f"{differ} of {rows} rescored list rows differ from the full refresh's"

@@ -117,7 +117,9 @@ def nightly(
         if outcome.trained is not None and policy.evaluate_new_model:
             evaluate_into(build, EvaluateSettings(), progress)
             run.step("evaluate")
-        summary = recommend_into(build, recommend_settings, progress)
+        # an incremental build changed the lists of some users only: rescore those
+        incremental = run.plan is not None and run.plan.incremental
+        summary = recommend_into(build, recommend_settings, progress, changed_only=incremental)
         outcome.summary = summary
         run.step("recommend")
         progress("dbt build: recommendations and models")

@@ -22,7 +22,7 @@ from movierec.flows.publish import Run, Start, warehouse_run
 from movierec.model import load_scorer, registered_model
 from movierec.publishing import RunRecord
 from movierec.reporting import write_report
-from movierec.scoring import RunSummary, recommend
+from movierec.scoring import RunSummary, recommend, users_to_rescore
 from movierec.settings import (
     EvaluateSettings,
     Paths,
@@ -92,16 +92,24 @@ def train_into(paths: Paths, settings: TrainSettings, progress: Progress) -> Tra
     return result
 
 
-def recommend_into(paths: Paths, settings: RecommendSettings, progress: Progress) -> RunSummary:
-    """Score every user with the registered model and append the run."""
+def recommend_into(
+    paths: Paths, settings: RecommendSettings, progress: Progress, *, changed_only: bool = False
+) -> RunSummary:
+    """Score every user with the registered model and append the run; `changed_only`:
+    only the users whose lists may have changed, carrying the others' (`users_to_rescore`)."""
     with connect(paths) as con:
         record = registered_model(con)
+        rescore = users_to_rescore(con, record.model_id, settings) if changed_only else None
+        if rescore is not None:
+            who = "every user" if rescore.user_ids is None else f"{len(rescore.user_ids):,} users"
+            progress(f"rescoring {who}: {rescore.reason}")
         summary = recommend(
-            con, load_scorer(record), record.model_id, record.features, settings, progress
+            con, load_scorer(record), record.model_id, record.features, settings, progress, rescore
         )
+    rescored = "" if summary.users_rescored is None else f" ({summary.users_rescored:,} rescored)"
     progress(
         f"run {summary.run_id}: {summary.recommendations:,} recommendations for "
-        f"{summary.users:,} users, {summary.pairs_scored:,} pairs scored in "
+        f"{summary.users:,} users{rescored}, {summary.pairs_scored:,} pairs scored in "
         f"{summary.seconds:.1f} s ({summary.pairs_per_second:,.0f} pairs/s)"
     )
     return summary

@@ -3,19 +3,23 @@ the top N. Never imports `training`."""
 
 from movierec.scoring.ranking import TOP_N_SCHEMA, Ranking, exhaustive_top_n, rank_users
 from movierec.scoring.recommend import (
+    Rescore,
     RunSummary,
     exhaustive_match_share,
     new_recommendation_run_id,
     recommend,
+    users_to_rescore,
 )
 
 __all__ = [
     "TOP_N_SCHEMA",
     "Ranking",
+    "Rescore",
     "RunSummary",
     "exhaustive_match_share",
     "exhaustive_top_n",
     "new_recommendation_run_id",
     "rank_users",
     "recommend",
+    "users_to_rescore",
 ]

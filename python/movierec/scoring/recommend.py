@@ -1,18 +1,24 @@
 """The nightly's scoring step: rank every user's unseen films and append the run to
-ml_outputs (recommendations and recommendation_runs) in one transaction."""
+ml_outputs (recommendations and recommendation_runs) in one transaction.
+
+A run covers every user. It may rescore only some (`users_to_rescore`: an incremental
+nightly's users whose history changed, new users, lists too old) and carry every other
+user's list unchanged from the run before, with the moment it was scored (`scored_at`).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import duckdb
 import polars as pl
 
 from movierec.model import OnnxScorer
-from movierec.scoring.ranking import Progress, exhaustive_top_n, rank_users
+from movierec.scoring.ranking import TOP_N_SCHEMA, Progress, Ranking, exhaustive_top_n, rank_users
 from movierec.settings import RecommendSettings
+from movierec.warehouse import sql_file
 
 
 @dataclass(frozen=True)
@@ -29,6 +35,7 @@ class RunSummary:
     cold_start_users: int
     strategy: str
     stage_seconds: dict[str, float] = field(default_factory=dict)
+    users_rescored: int | None = None  # None: every user
 
     @property
     def pairs_per_second(self) -> float:
@@ -40,6 +47,49 @@ def new_recommendation_run_id(now: datetime | None = None) -> str:
     return (now or datetime.now(UTC)).strftime("r%Y%m%dT%H%M%S%fZ")
 
 
+@dataclass(frozen=True)
+class Rescore:
+    """Which users a run scores: `user_ids` (None: every user), why, and the run whose
+    lists it carries for the others."""
+
+    user_ids: tuple[int, ...] | None
+    reason: str
+    from_run: str | None = None
+
+
+def users_to_rescore(
+    con: duckdb.DuckDBPyConnection,
+    model_id: str,
+    settings: RecommendSettings,
+    now: datetime | None = None,
+) -> Rescore:
+    """The users whose lists may differ from the latest run's: new users, users with
+    viewings in the landed files this build read first (ops.landed_batches), and lists
+    scored more than `settings.max_list_age_days` ago. Everyone when there is no run to
+    carry from or it was scored by another model, top N or strategy."""
+    latest = con.execute(
+        "select run_id, model_id, top_n, candidate_strategy from ml_outputs.recommendation_runs "
+        "order by generated_at desc limit 1"
+    ).fetchall()
+    if not latest:
+        return Rescore(None, "no earlier run to carry lists from")
+    run_id, latest_model, top_n, strategy = latest[0]
+    if (latest_model, top_n, strategy) != (model_id, settings.top_n, settings.strategy):
+        return Rescore(None, f"the latest run {run_id} used another model, top N or strategy")
+    stale_before = (now or datetime.now(UTC)).replace(tzinfo=None) - timedelta(
+        days=settings.max_list_age_days
+    )
+    rows = con.execute(
+        sql_file("movierec.scoring", "users_to_rescore"),
+        {"run_id": run_id, "stale_before": stale_before},
+    ).fetchall()
+    return Rescore(
+        tuple(int(r[0]) for r in rows),
+        f"new users, new viewings and lists scored before {stale_before:%Y-%m-%d %H:%M}",
+        from_run=run_id,
+    )
+
+
 def recommend(
     con: duckdb.DuckDBPyConnection,
     scorer: OnnxScorer,
@@ -47,13 +97,22 @@ def recommend(
     features: Sequence[str],
     settings: RecommendSettings,
     progress: Progress = lambda _: None,
+    rescore: Rescore | None = None,
 ) -> RunSummary:
-    """Rank every user's unseen films and append the run to ml_outputs in one transaction."""
+    """Rank every user's unseen films (or `rescore`'s users', carrying the others' lists
+    from the latest run) and append the run to ml_outputs in one transaction."""
     run_id = new_recommendation_run_id()
-    ranking = rank_users(con, scorer, features, settings, progress=progress)
+    only = rescore.user_ids if rescore and rescore.from_run else None
+    if only is not None and not only:  # nothing changed: every list is carried
+        (as_of,) = con.execute(
+            "select features_as_of from ml_outputs.recommendation_runs where run_id = ?",
+            [rescore.from_run if rescore else None],
+        ).fetchall()[0]
+        ranking = Ranking(TOP_N_SCHEMA.empty_table(), 0, as_of, 0.0, {})
+    else:
+        ranking = rank_users(con, scorer, features, settings, progress=progress, user_ids=only)
     generated_at = datetime.now(UTC).replace(tzinfo=None)
     top_n = ranking.top_n
-    users = len(set(top_n.column("user_id").to_pylist()))
     (cold_start,) = con.execute(
         "select count(*) from core.dim_users as users where not exists ("
         "select 1 from core.fct_interactions as seen where seen.user_id = users.user_id "
@@ -64,17 +123,34 @@ def recommend(
     try:
         con.register("top_n_rows", top_n)
         con.execute(
-            "insert into ml_outputs.recommendations "
-            "select ?, user_id, rank, movie_id, score, ?, ? from top_n_rows",
-            [run_id, model_id, generated_at],
+            "insert into ml_outputs.recommendations (run_id, user_id, rank, movie_id, score, "
+            "model_id, generated_at, scored_at) "
+            "select $run_id, user_id, rank, movie_id, score, $model_id, $at, $at from top_n_rows",
+            {"run_id": run_id, "model_id": model_id, "at": generated_at},
         )
         con.unregister("top_n_rows")
+        if only is not None:
+            con.execute(
+                sql_file("movierec.scoring", "carry_lists"),
+                {
+                    "run_id": run_id,
+                    "at": generated_at,
+                    "rescored": list(only),
+                    "from_run": rescore.from_run if rescore else None,
+                },
+            )
+        users, rows = con.execute(
+            "select count(distinct user_id), count(*) from ml_outputs.recommendations "
+            "where run_id = ?",
+            [run_id],
+        ).fetchall()[0]
         con.execute(
             "insert into ml_outputs.recommendation_runs (run_id, model_id, generated_at, "
             "features_as_of, top_n, users, candidate_strategy, pairs_scored, seconds, "
-            "cold_start_users) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "cold_start_users, users_rescored) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [run_id, model_id, generated_at, ranking.features_as_of, settings.top_n, users,
-             settings.strategy, ranking.pairs_scored, round(ranking.seconds, 3), cold_start],
+             settings.strategy, ranking.pairs_scored, round(ranking.seconds, 3), cold_start,
+             users if only is None else len(only)],
         )  # fmt: skip
         con.execute("commit")
     except BaseException:
@@ -83,14 +159,15 @@ def recommend(
     return RunSummary(
         run_id=run_id,
         model_id=model_id,
-        users=users,
-        recommendations=top_n.num_rows,
+        users=int(users),
+        recommendations=int(rows),
         pairs_scored=ranking.pairs_scored,
         features_as_of=ranking.features_as_of,
         seconds=ranking.seconds,
         cold_start_users=int(cold_start),
         strategy=settings.strategy,
         stage_seconds=ranking.stage_seconds,
+        users_rescored=None if only is None else len(only),
     )
 
 

@@ -177,6 +177,10 @@ class RecommendSettings:
     # at one moment: the random split's setting, whose held-out ratings lie inside each
     # user's own active period.
     at_latest_viewing: bool = False
+    # An incremental nightly rescores only the users whose lists may have changed (new
+    # viewings, new users) and those whose list is older than this; the others' lists are
+    # carried unchanged (docs/incremental.md). A new model rescores everyone.
+    max_list_age_days: float = 7.0
 
     def __post_init__(self) -> None:
         if self.top_n < 1:

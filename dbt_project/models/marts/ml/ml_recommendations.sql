@@ -49,7 +49,8 @@ final as (
 
         -- timestamps
         runs.features_as_of,
-        new_recommendations.generated_at
+        new_recommendations.generated_at,
+        new_recommendations.scored_at
     from new_recommendations
     inner join runs
         on new_recommendations.run_id = runs.run_id

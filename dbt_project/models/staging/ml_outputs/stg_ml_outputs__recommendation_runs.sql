@@ -18,6 +18,7 @@ renamed as (
         users as user_count,
         pairs_scored,
         cold_start_users as cold_start_user_count,
+        coalesce(users_rescored, users) as rescored_user_count,
         seconds as run_seconds,
 
         -- timestamps

@@ -17,7 +17,8 @@ renamed as (
         score,
 
         -- timestamps
-        generated_at
+        generated_at,
+        coalesce(scored_at, generated_at) as scored_at
     from source
 )
 
