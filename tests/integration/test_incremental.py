@@ -12,6 +12,7 @@ from __future__ import annotations
 import shutil
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -133,7 +134,7 @@ def test_the_next_nightly_catches_up_incrementally(scenario: Scenario) -> None:
     assert users["n"][0] == query(paths, "select count(*) as n from core.dim_users")["n"][0]
 
 
-def _runs(paths: Paths) -> list[dict[str, object]]:
+def _runs(paths: Paths) -> list[dict[str, Any]]:
     return query(
         paths,
         "select run_id, users, users_rescored, pairs_scored "

@@ -40,10 +40,13 @@ from movierec.publishing import (
     utc_now,
 )
 from movierec.settings import ENTITIES, BadRows, Paths, PublishSettings
-from movierec.warehouse import OutputTable, as_dbt_reads, create_tables, output_tables
-from movierec.warehouse.incremental import (
+from movierec.warehouse import (
     BuildPlan,
     LandedBatch,
+    OutputTable,
+    as_dbt_reads,
+    create_tables,
+    output_tables,
     plan_build,
     project_fingerprint,
     read_built_from,

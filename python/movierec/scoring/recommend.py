@@ -125,8 +125,9 @@ def recommend(
         con.execute(
             "insert into ml_outputs.recommendations (run_id, user_id, rank, movie_id, score, "
             "model_id, generated_at, scored_at) "
-            "select $run_id, user_id, rank, movie_id, score, $model_id, $at, $at from top_n_rows",
-            {"run_id": run_id, "model_id": model_id, "at": generated_at},
+            "select $run_id, user_id, rank, movie_id, score, $model_id, $generated_at, "
+            "$generated_at from top_n_rows",
+            {"run_id": run_id, "model_id": model_id, "generated_at": generated_at},
         )
         con.unregister("top_n_rows")
         if only is not None:
@@ -134,7 +135,7 @@ def recommend(
                 sql_file("movierec.scoring", "carry_lists"),
                 {
                     "run_id": run_id,
-                    "at": generated_at,
+                    "generated_at": generated_at,
                     "rescored": list(only),
                     "from_run": rescore.from_run if rescore else None,
                 },

@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from movierec.warehouse.incremental import (
+from movierec.warehouse import (
     BuiltFrom,
     LandedBatch,
     plan_build,

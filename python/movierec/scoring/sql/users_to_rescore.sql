@@ -3,12 +3,12 @@
 -- build read first, and every list scored before $stale_before.
 with
 
-latest as (
+latest_lists as (
     select
         user_id,
-        min(coalesce(scored_at, generated_at)) as scored_at
+        min(coalesce(scored_at, generated_at)) < cast($stale_before as timestamp) as is_stale
     from ml_outputs.recommendations
-    where run_id = $run_id
+    where run_id = cast($run_id as varchar)
     group by user_id
 ),
 
@@ -20,12 +20,12 @@ new_viewers as (
     where batches.is_new
 )
 
-select users.user_id
-from core.dim_users as users
-left join latest
-    on users.user_id = latest.user_id
+select known.user_id
+from core.dim_users as known
+left join latest_lists
+    on known.user_id = latest_lists.user_id
 where
-    latest.user_id is null
-    or latest.scored_at < $stale_before
-    or users.user_id in (select new_viewers.user_id from new_viewers)
-order by users.user_id
+    latest_lists.user_id is null
+    or latest_lists.is_stale
+    or known.user_id in (select new_viewers.user_id from new_viewers)
+order by known.user_id
