@@ -1,8 +1,10 @@
 """Every command that writes the warehouse runs through `warehouse_run`: the generic
 write-audit-publish transaction, with what this product adds around it. Free disk space
 is checked first, landed files are verified and checked (bad rows fail the run or go to
-quarantine), pending erasures are applied, the ML history is carried into fresh builds,
-the audit knows the product's tables, and a run that fills the disk ends in one line.
+quarantine), a build continues the published warehouse with the new landed files only or
+refreshes fully (docs/incremental.md), pending erasures are applied, the ML history is
+carried into fresh builds, the audit knows the product's tables, and a run that fills the
+disk ends in one line.
 """
 
 from __future__ import annotations
@@ -245,6 +247,46 @@ def _out_of_memory(paths: Paths) -> OutOfMemoryError:
     )
 
 
+def _start_build(
+    txn: Transaction,
+    paths: Paths,
+    start: Start,
+    landed: LandedCheck,
+    quarantine: bool,
+    forgotten: frozenset[int],
+    full_refresh: bool,
+) -> tuple[Paths, BuildPlan | None]:
+    """Start the run's build as `start` says; for a run that builds the landed-data models,
+    plan how (docs/incremental.md) and record the plan in the build's ops tables."""
+    if start == "step":
+        return txn.start_copy(carried_tables(paths)), None
+    batches = landed_batches(paths)
+    fingerprint = project_fingerprint(paths.dbt_project_dir)
+    plan = plan_build(
+        read_built_from(paths.warehouse_path),
+        batches,
+        fingerprint,
+        _quarantined(paths, landed) if quarantine else frozenset(),
+        requested=(
+            f"erasure of {len(forgotten)} users" if forgotten
+            else "--full-refresh" if full_refresh
+            else None
+        ),
+    )  # fmt: skip
+    if start == "nightly" and not plan.incremental:
+        build = txn.start_fresh(carried_tables(paths), forgotten)
+    else:
+        build = txn.start_copy(carried_tables(paths))
+    with duckdb.connect(str(build.warehouse_path)) as con:
+        create_tables(con, tuple(ops_tables(paths).values()))
+        # the data decides last: a re-delivery turns the copy's build into a full refresh
+        reason = plan.incremental and redelivered(con, paths.data_dir, plan.new_files)
+        if reason:
+            plan = BuildPlan("full refresh", reason, plan.new_files)
+        record_build(con, plan, batches, txn.record.run_id, fingerprint, utc_now())
+    return build, plan
+
+
 def _run(
     paths: Paths,
     command: str,
@@ -267,33 +309,8 @@ def _run(
             for problem in landed.row_problems:
                 progress(f"quarantined: {problem}")
         forgotten = frozenset(u for r in pending for u in r.user_ids)
-        plan: BuildPlan | None = None
-        if start == "step":
-            build = txn.start_copy(carried_tables(paths))
-        else:
-            batches = landed_batches(paths)
-            fingerprint = project_fingerprint(paths.dbt_project_dir)
-            plan = plan_build(
-                read_built_from(paths.warehouse_path),
-                batches,
-                fingerprint,
-                _quarantined(paths, landed) if quarantine else frozenset(),
-                requested=(
-                    f"erasure of {len(forgotten)} users" if forgotten
-                    else "--full-refresh" if full_refresh
-                    else None
-                ),
-            )  # fmt: skip
-            if start == "nightly" and not plan.incremental:
-                build = txn.start_fresh(carried_tables(paths), forgotten)
-            else:
-                build = txn.start_copy(carried_tables(paths))
-            with duckdb.connect(str(build.warehouse_path)) as con:
-                create_tables(con, tuple(ops_tables(paths).values()))
-                reason = plan.incremental and redelivered(con, paths.data_dir, plan.new_files)
-                if reason:
-                    plan = BuildPlan("full refresh", reason, plan.new_files)
-                record_build(con, plan, batches, txn.record.run_id, fingerprint, utc_now())
+        build, plan = _start_build(txn, paths, start, landed, quarantine, forgotten, full_refresh)
+        if plan is not None:
             progress(
                 f"landed-data models: {plan.mode}, {len(plan.new_files)} new landed file(s)"
                 + (f" ({plan.reason})" if plan.reason else "")
