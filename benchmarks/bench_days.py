@@ -11,6 +11,7 @@ incremental (new landed files only, changed users rescored: docs/incremental.md)
 benchmarks/results/days_<scale>.{json,md} and the curve days_<scale>.svg.
 
     .venv/bin/python -m benchmarks.bench_days [--scale 1x] [--days 30] [--compare-full-refresh]
+        [--no-evaluate]
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ def _full_refresh(scale: str, day: int, data: Path) -> float:
         shutil.rmtree(copy)
 
 
-def bench_days(scale: str, days: int, compare: bool) -> list[Night]:
+def bench_days(scale: str, days: int, compare: bool, evaluate: bool) -> list[Night]:
     nights = []
     with tempfile.TemporaryDirectory(prefix=f"movierec-days-{scale}-") as tmp:
         data = Path(tmp) / "data"
@@ -72,7 +73,12 @@ def bench_days(scale: str, days: int, compare: bool) -> list[Night]:
         for day in range(days + 1):
             if day:
                 landed = run_step(scale, f"day {day}", ["simulate", "--days", "1"], env)
-            nightly = run_step(scale, f"nightly {day}", ["nightly"], env)
+            nightly = run_step(
+                scale,
+                f"nightly {day}",
+                ["nightly", *([] if evaluate else ["--no-evaluate-new-model"])],
+                env,
+            )
             rescored = _RESCORED.search(nightly.stdout)
             nights.append(
                 Night(
@@ -129,8 +135,13 @@ def main() -> None:
         action="store_true",
         help="also time each day rebuilt from scratch (a copy, `nightly --full-refresh`)",
     )
+    parser.add_argument(
+        "--no-evaluate",
+        action="store_true",
+        help="the cold nightly does not evaluate its new model (`--no-evaluate-new-model`)",
+    )
     args = parser.parse_args()
-    nights = bench_days(args.scale, args.days, args.compare_full_refresh)
+    nights = bench_days(args.scale, args.days, args.compare_full_refresh, not args.no_evaluate)
     report = render(args.scale, nights)
     print(report)
     RESULTS.mkdir(parents=True, exist_ok=True)
