@@ -31,7 +31,7 @@ import polars as pl
 from benchmarks.measure import RESULTS, data_env, machine, run_step
 from movierec.evaluation import candidate_recall, knn_lists, ranking_metrics
 from movierec.settings import load
-from movierec.warehouse import connect, retrieve, run_dbt
+from movierec.warehouse import connect, retrieve, retrieved, run_dbt
 
 GRID = (10, 25, 50, 100, 200, 400)
 SHARE, SEED = 0.25, 101
@@ -61,7 +61,8 @@ def judge(data: Path, k: int) -> dict[str, float]:
     )
     with connect(world) as con:
         params = {"until": None, "at_latest_viewing": True}
-        candidates = pl.from_arrow(retrieve(con, SQL.read_text(), params))
+        retrieve(con, SQL.read_text(), params)
+        candidates = pl.from_arrow(retrieved(con))
         hidden = con.sql("select user_id, movie_id from intermediate.int_masked_viewings").pl()
     assert isinstance(candidates, pl.DataFrame)
     seconds = time.perf_counter() - started

@@ -192,13 +192,20 @@ def test_no_space_injected_ends_in_one_line(
     assert read_run_records(paths)[-1].outcome == "failed"
 
 
-def test_a_step_out_of_memory_ends_in_one_line_naming_the_setting(
-    installation: tuple[Paths, float], tmp_path: Path
+@pytest.mark.parametrize(
+    ("command", "inside"),
+    [
+        ("recommend", ": "),  # a Python step's DuckDB
+        ("build", " in `dbt build"),  # dbt's, under the same limit (profiles.yml)
+    ],
+)
+def test_out_of_memory_ends_in_one_line_naming_the_step_and_the_setting(
+    installation: tuple[Paths, float], tmp_path: Path, command: str, inside: str
 ) -> None:
     paths = clone(installation, tmp_path)
     before = digest(paths.warehouse_path)
     starved = subprocess.run(
-        [sys.executable, "-m", "movierec", "recommend"],
+        [sys.executable, "-m", "movierec", command],
         env={
             **os.environ,
             "MOVIEREC_PROJECT_DIR": str(REPO),
@@ -209,9 +216,9 @@ def test_a_step_out_of_memory_ends_in_one_line_naming_the_setting(
         text=True,
         check=False,
     )
-    assert starved.returncode == 1
+    assert starved.returncode == 1, starved.stderr
     first, second = starved.stderr.strip().splitlines()
-    assert first.startswith("out of memory, the run stopped after step 'check + stage': ")
-    assert "memory_limit is 2MB (MOVIEREC_DUCKDB_MEMORY_LIMIT)" in first
+    assert first.startswith(f"out of memory, the run stopped after step 'check + stage'{inside}")
+    assert "DuckDB's memory_limit is 2MB (MOVIEREC_DUCKDB_MEMORY_LIMIT, for movierec's " in first
     assert second == f"nothing published: {paths.warehouse_path} is unchanged"
     assert digest(paths.warehouse_path) == before

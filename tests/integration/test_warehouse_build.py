@@ -22,7 +22,9 @@ from movierec.warehouse import (
     query_frame,
     request_all_films,
     request_pairs,
+    retrieve,
     retrieve_candidates,
+    retrieved,
     run_dbt,
 )
 from tests.integration.harness import N_INTERACTIONS, N_MOVIES, N_USERS, paths_for, query, run_cli
@@ -321,6 +323,27 @@ def test_masked_training_learns_the_hidden_films_in_a_world_without_them(
     prior = rows.features[:, contract.features.index("user_prior_interactions")]
     by_user = dict(zip(visible["user_id"].to_list(), visible["visible"].to_list(), strict=True))
     assert prior.tolist() == [by_user[u] for u in rows.user_ids.tolist()]
+
+
+def test_retrieval_in_chunks_proposes_what_one_chunk_does(warehouse: Paths, tmp_path: Path) -> None:
+    """Retrieval runs a chunk of users at a time (memory); a request's candidates do not
+    depend on the chunk it falls in, whatever the chunk size, with two moments per user."""
+    copy = tmp_path / "w.duckdb"
+    shutil.copy(warehouse.warehouse_path, copy)
+    requests = (
+        "select user_id, null::timestamp as requested_at from core.dim_users union all "
+        "select user_id, max(interacted_at) from core.fct_interactions group by user_id"
+    )
+    keys = ["user_id", "requested_at", "rank"]
+    with duckdb.connect(str(copy)) as con:
+        kept = retrieve(con, requests, {}, requests_per_chunk=10 * N_USERS)
+        whole = pl.from_arrow(retrieved(con)).sort(keys)
+        # two requests per user: 41 per chunk is 20 users, so 15 chunks
+        assert retrieve(con, requests, {}, requests_per_chunk=41) == kept
+        chunked = pl.from_arrow(retrieved(con)).sort(keys)
+    assert kept > N_USERS
+    assert whole["requested_at"].n_unique() > 1
+    assert chunked.equals(whole)
 
 
 def test_scored_pairs_see_retrievals_ranks_at_their_own_moment(

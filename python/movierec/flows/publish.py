@@ -231,20 +231,17 @@ def warehouse_run(
     except Exception as exc:
         if is_disk_full(exc):
             raise disk_full(need) from exc
-        if isinstance(exc, duckdb.OutOfMemoryException):
-            raise _out_of_memory(paths) from exc
+        if isinstance(exc, (duckdb.OutOfMemoryException, OutOfMemoryError)):
+            raise _out_of_memory(paths, exc) from exc
         raise
 
 
-def _out_of_memory(paths: Paths) -> OutOfMemoryError:
-    """One line for a Python step that ran DuckDB out of memory: where, the limit, the knob."""
+def _out_of_memory(paths: Paths, exc: Exception) -> OutOfMemoryError:
+    """Out of memory in a run (a Python step's DuckDB, or dbt's): the step it stopped after."""
     steps = read_run_records(paths)[-1].steps
     after = f"after step '{steps[-1]['step']}'" if steps else "before its first step"
-    return OutOfMemoryError(
-        f"out of memory, the run stopped {after}: DuckDB's memory_limit is "
-        f"{paths.memory_limit} (MOVIEREC_DUCKDB_MEMORY_LIMIT); raise it, or give the "
-        "machine more memory"
-    )
+    inside = exc.where if isinstance(exc, OutOfMemoryError) else ""
+    return OutOfMemoryError(f", the run stopped {after}{inside}", paths.memory_limit)
 
 
 def _start_build(

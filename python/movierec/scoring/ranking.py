@@ -25,14 +25,15 @@ import pyarrow as pa
 
 from movierec.errors import NoDataError
 from movierec.model import OnnxScorer
-from movierec.settings import RecommendSettings
+from movierec.settings import RecommendSettings, pairs_per_chunk
 from movierec.warehouse import (
     feature_batches,
     keep_retrieved,
+    memory_limit,
     probe_users,
     request_all_films,
     request_pairs,
-    retrieve_candidates,
+    request_retrieval,
     sql_file,
 )
 
@@ -94,6 +95,11 @@ def _top_n(con: duckdb.DuckDBPyConnection, top_n: int) -> pa.Table:
     return query.to_arrow_table().cast(TOP_N_SCHEMA)
 
 
+def _pairs_per_chunk(con: duckdb.DuckDBPyConnection, settings: RecommendSettings) -> int:
+    """The settings' chunk size, or the one the connection's memory_limit allows."""
+    return settings.pairs_per_chunk or pairs_per_chunk(memory_limit(con))
+
+
 def _score_all_films(
     con: duckdb.DuckDBPyConnection,
     scorer: OnnxScorer,
@@ -106,7 +112,7 @@ def _score_all_films(
     time so that memory stays bounded by `pairs_per_chunk`."""
     _reset_scores(con)
     (films,) = con.execute("select count(*) from core.dim_movies").fetchall()[0]
-    step = max(1, settings.pairs_per_chunk // max(1, int(films)))
+    step = max(1, _pairs_per_chunk(con, settings) // max(1, int(films)))
     rows = 0
     for start in range(0, len(user_ids), step):
         request_all_films(con, user_ids[start : start + step], as_of, settings.at_latest_viewing)
@@ -160,7 +166,7 @@ def _retrieve(
     moments they are scored at, computed once for all chunks (or `candidates`, when
     given). Returns the most candidates any user got."""
     if candidates is None:
-        retrieve_candidates(con, user_ids, as_of, settings.at_latest_viewing)
+        request_retrieval(con, user_ids, as_of, settings.at_latest_viewing)
     else:
         keep_retrieved(con, candidates)
     (most,) = con.execute(
@@ -201,7 +207,7 @@ def rank_users(
         (films_per_user,) = con.execute("select count(*) from core.dim_movies").fetchall()[0]
 
     pairs, moment, parts = 0, None, []
-    step = max(1, settings.pairs_per_chunk // max(1, int(films_per_user)))
+    step = max(1, _pairs_per_chunk(con, settings) // max(1, int(films_per_user)))
     chunks = [ids[i : i + step] for i in range(0, len(ids), step)]
     for number, chunk in enumerate(chunks, start=1):
         chunk_started = time.perf_counter()

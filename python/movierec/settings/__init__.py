@@ -4,7 +4,8 @@ every `MOVIEREC_*` environment variable.
     MOVIEREC_PROJECT_DIR          the checkout (dbt_project/, profiles.yml, movierec.toml)
     MOVIEREC_DATA_DIR             landed files, models, erasure requests (default: data/)
     MOVIEREC_DUCKDB_PATH          the published warehouse (default: data/warehouse/movierec.duckdb)
-    MOVIEREC_DUCKDB_MEMORY_LIMIT  DuckDB's memory cap for movierec's connections (default 2GB)
+    MOVIEREC_DUCKDB_MEMORY_LIMIT  DuckDB's memory cap, for movierec's connections and dbt's
+                                  (default: a quarter of the machine's memory, 0.5-2 GiB)
     MOVIEREC_CONFIG               the settings file (default: movierec.toml in the project)
 
 `load()` reads them once and returns typed settings; nothing below this package looks at the
@@ -21,6 +22,13 @@ from pathlib import Path
 from typing import Any
 
 from movierec.errors import SettingsError
+from movierec.settings.memory import (
+    as_duckdb_size,
+    default_memory_limit,
+    pairs_per_chunk,
+    parse_size,
+    retrieval_requests_per_chunk,
+)
 from movierec.settings.paths import ENTITIES, Paths
 from movierec.settings.steps import (
     AuditSettings,
@@ -62,6 +70,9 @@ __all__ = [
     "TrainSettings",
     "TrainingMode",
     "load",
+    "pairs_per_chunk",
+    "parse_size",
+    "retrieval_requests_per_chunk",
 ]
 
 # The repository root when the package is installed from a checkout (editable install):
@@ -90,6 +101,25 @@ def _table(config: Mapping[str, Any], name: str, config_path: Path) -> dict[str,
     return dict(table)
 
 
+def machine_memory() -> int:
+    """Bytes of memory this process may use: the machine's, or its cgroup's limit."""
+    physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    try:
+        cgroup = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+    except OSError:
+        return physical
+    return min(physical, int(cgroup)) if cgroup.isdigit() else physical
+
+
+def _memory_limit(env: Mapping[str, str]) -> str:
+    """MOVIEREC_DUCKDB_MEMORY_LIMIT when set (checked), else the rule of `settings.memory`."""
+    name = "MOVIEREC_DUCKDB_MEMORY_LIMIT"
+    if name in env:
+        parse_size(env[name], name)
+        return env[name]
+    return as_duckdb_size(default_memory_limit(machine_memory()))
+
+
 def load(
     environ: Mapping[str, str] | None = None,
     *,
@@ -108,7 +138,7 @@ def load(
         warehouse_path=(
             Path(warehouse).resolve() if warehouse else data_dir / "warehouse" / "movierec.duckdb"
         ),
-        memory_limit=env.get("MOVIEREC_DUCKDB_MEMORY_LIMIT", Paths.memory_limit),
+        memory_limit=_memory_limit(env),
     )
     configured = env.get("MOVIEREC_CONFIG")
     config_path = Path(configured).resolve() if configured else project_dir / "movierec.toml"

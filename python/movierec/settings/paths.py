@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from movierec.settings.memory import parse_size
+
 ENTITIES: tuple[str, ...] = ("users", "movies", "interactions")
 
 
@@ -18,9 +20,20 @@ class Paths:
     project_dir: Path
     data_dir: Path
     warehouse_path: Path
-    # DuckDB's memory cap for movierec's own connections, so large scoring joins spill to
-    # disk rather than grow the process (DuckDB's own default is 80 % of the machine)
+    # DuckDB's memory cap for movierec's connections and dbt's, so large joins spill to disk
+    # rather than grow the process (DuckDB's own default is 80 % of the machine); `load()`
+    # sets it from MOVIEREC_DUCKDB_MEMORY_LIMIT or the rule of `settings.memory`
     memory_limit: str = "2GB"
+
+    @property
+    def memory_limit_bytes(self) -> int:
+        return parse_size(self.memory_limit, "MOVIEREC_DUCKDB_MEMORY_LIMIT")
+
+    @staticmethod
+    def spill_dir(database: Path) -> Path:
+        """Where the DuckDB of `database` spills what does not fit its memory_limit: beside
+        the file, so a build's spill goes when the build goes (DuckDB's own default)."""
+        return database.with_name(database.name + ".tmp")
 
     @property
     def raw_dir(self) -> Path:

@@ -167,10 +167,9 @@ class RecommendSettings:
     # shortlist; 0 scores every unseen film (exhaustive). Measured by bench_nightly.py.
     candidates_per_genre: int = 15
     probe_users_per_segment: int = 256
-    # Bounds memory: users are scored in chunks of about this many (user, film) pairs.
-    # With the co-occurrence features, 1.5M pairs at the seed's scale ran out of DuckDB's
-    # 2 GB (though not of 1 GB or 3 GB: the join plans change with the limit); 1M did not.
-    pairs_per_chunk: int = 1_000_000
+    # Bounds memory: users are scored in chunks of about this many (user, film) pairs;
+    # None: as many as DuckDB's memory_limit allows (`settings.memory.pairs_per_chunk`).
+    pairs_per_chunk: int | None = None
     batch_rows: int = 262_144
     seed: int = 42
     # Score each user just after their own latest viewing (before `as_of`) rather than all

@@ -1,7 +1,7 @@
 """Floor 2: the warehouse as movierec's Python sees it. Running dbt, opening DuckDB, the
 tables Python writes, the feature contract and the feature reader, scoring requests."""
 
-from movierec.warehouse.connection import connect, query_frame, sql_file
+from movierec.warehouse.connection import connect, memory_limit, query_frame, sql_file
 from movierec.warehouse.dbt import (
     AFTER_PYTHON,
     BEFORE_PYTHON,
@@ -33,8 +33,10 @@ from movierec.warehouse.requests import (
     probe_users,
     request_all_films,
     request_pairs,
+    request_retrieval,
     retrieve,
     retrieve_candidates,
+    retrieved,
 )
 from movierec.warehouse.tables import OutputTable, create_tables, output_tables
 
@@ -56,6 +58,7 @@ __all__ = [
     "feature_matrix",
     "float32_select",
     "keep_retrieved",
+    "memory_limit",
     "output_tables",
     "parse_feature_contract",
     "plan_build",
@@ -67,8 +70,10 @@ __all__ = [
     "redelivered",
     "request_all_films",
     "request_pairs",
+    "request_retrieval",
     "retrieve",
     "retrieve_candidates",
+    "retrieved",
     "run_dbt",
     "sql_file",
 ]

@@ -9,14 +9,18 @@ import duckdb
 import polars as pl
 
 from movierec.errors import NoDataError
-from movierec.settings import Paths
+from movierec.settings import Paths, parse_size
 
 
 def connect(paths: Paths, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse; close it before dbt runs (DuckDB admits one writing process)."""
+    """Open the warehouse under the installation's memory_limit, spilling beside the file;
+    close it before dbt runs (DuckDB admits one writing process)."""
     if not paths.warehouse_path.exists():
         raise NoDataError(f"no warehouse at {paths.warehouse_path}: run `movierec build` first")
-    config: dict[str, str | bool | int | float | list[str]] = {"memory_limit": paths.memory_limit}
+    config: dict[str, str | bool | int | float | list[str]] = {
+        "memory_limit": paths.memory_limit,
+        "temp_directory": str(paths.spill_dir(paths.warehouse_path)),
+    }
     return duckdb.connect(str(paths.warehouse_path), read_only=read_only, config=config)
 
 
@@ -27,6 +31,12 @@ def query_frame(
     frame = pl.from_arrow(con.sql(sql, params=params or {}).to_arrow_table())
     assert isinstance(frame, pl.DataFrame)
     return frame
+
+
+def memory_limit(con: duckdb.DuckDBPyConnection) -> int:
+    """The memory_limit of `con`'s DuckDB, in bytes."""
+    (setting,) = con.execute("select current_setting('memory_limit')").fetchall()[0]
+    return parse_size(str(setting), "DuckDB's memory_limit")
 
 
 @cache

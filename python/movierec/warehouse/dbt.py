@@ -59,6 +59,8 @@ def relative_dbt_env(paths: Paths) -> dict[str, str]:
     return {
         "MOVIEREC_RAW_DIR": os.path.relpath(paths.raw_dir, paths.data_dir),
         "MOVIEREC_DUCKDB_PATH": os.path.relpath(paths.warehouse_path, paths.data_dir),
+        # the same cap as movierec's own connections (profiles.yml: settings)
+        "MOVIEREC_DUCKDB_MEMORY_LIMIT": paths.memory_limit,
     }
 
 
@@ -113,12 +115,7 @@ def run_dbt(paths: Paths, args: Sequence[str], *, check: bool = True) -> DbtResu
     if check and returncode != 0 and NO_SPACE in flags:
         raise DiskFullError(f"{command}: {NO_SPACE}")
     if check and returncode != 0 and OUT_OF_MEMORY in flags:
-        raise OutOfMemoryError(
-            f"{command} ran out of memory: a dbt model needed more than DuckDB's "
-            "memory_limit (profiles.yml sets none: DuckDB's default, 80 % of the machine's "
-            "memory); free memory, or set `settings: {memory_limit: ...}` in profiles.yml "
-            "with a temp_directory to spill to"
-        )
+        raise OutOfMemoryError(f" in `{command}`", paths.memory_limit)
     shown = errors if returncode == 0 else errors[-STDERR_TAIL:]
     if len(shown) < len(errors):
         sys.stderr.write(f"(dbt wrote {len(errors):,} lines to stderr; the last {len(shown)}:)\n")

@@ -19,7 +19,8 @@ from datetime import datetime
 import duckdb
 import pyarrow as pa
 
-from movierec.warehouse.connection import sql_file
+from movierec.settings import retrieval_requests_per_chunk
+from movierec.warehouse.connection import memory_limit, sql_file
 
 
 def _user_moments(
@@ -99,24 +100,52 @@ RETRIEVED_COLUMNS = (
 
 
 def retrieve(
-    con: duckdb.DuckDBPyConnection, select_sql: str, params: Mapping[str, object]
-) -> pa.Table:
-    """ml_retrieval_candidates for the (user_id, requested_at) rows of `select_sql`
-    (requested_at NULL: the default scoring moment): (user_id, rank, movie_id,
-    requested_at, each retriever's rank and score), rank 1 = best, at most
-    `retrieval_candidates` per request. Also kept in scoring.retrieved_candidates, where
-    the features read them."""
-    con.execute("delete from scoring.retrieval_requests")
+    con: duckdb.DuckDBPyConnection,
+    select_sql: str,
+    params: Mapping[str, object],
+    requests_per_chunk: int | None = None,
+) -> int:
+    """Make scoring.retrieved_candidates (where the features read them) hold
+    ml_retrieval_candidates for the (user_id, requested_at) rows of `select_sql`
+    (requested_at NULL: the default scoring moment): each retriever's rank and score, at most
+    `retrieval_candidates` per request. Computed a chunk of users at a time, about
+    `requests_per_chunk` requests each (default: from the connection's memory_limit,
+    `settings.memory`); a request's candidates do not depend on the others in its chunk.
+    Returns how many candidates were kept; `retrieved` reads them."""
     con.execute(
-        f"insert into scoring.retrieval_requests (user_id, requested_at) {select_sql}", params
+        "create or replace temp table pending_requests as select user_id, requested_at, "
+        "dense_rank() over (order by user_id) as user_number "
+        f"from ({select_sql}) as requests",
+        params,
     )
-    # computed once, straight into the table the features read
+    users, most = con.execute(
+        "select count(distinct user_id), coalesce(max(requests), 0) from (select user_id, "
+        "count(*) over (partition by user_id) as requests from pending_requests)"
+    ).fetchall()[0]
+    per_chunk = requests_per_chunk or retrieval_requests_per_chunk(memory_limit(con))
+    step = max(1, per_chunk // max(1, int(most)))
     con.execute("delete from scoring.retrieved_candidates")
-    con.execute(
-        "insert into scoring.retrieved_candidates by name select user_id, movie_id, "
-        f"requested_at, candidate_rank, {', '.join(RETRIEVED_COLUMNS)} "
-        "from ml.ml_retrieval_candidates"
-    )
+    for first in range(0, int(users), step):
+        con.execute("delete from scoring.retrieval_requests")
+        con.execute(
+            "insert into scoring.retrieval_requests (user_id, requested_at) "
+            "select user_id, requested_at from pending_requests "
+            "where user_number > $first and user_number <= $last",
+            {"first": first, "last": first + step},
+        )
+        con.execute(
+            "insert into scoring.retrieved_candidates by name select user_id, movie_id, "
+            f"requested_at, candidate_rank, {', '.join(RETRIEVED_COLUMNS)} "
+            "from ml.ml_retrieval_candidates"
+        )
+    con.execute("drop table pending_requests")
+    (kept,) = con.execute("select count(*) from scoring.retrieved_candidates").fetchall()[0]
+    return int(kept)
+
+
+def retrieved(con: duckdb.DuckDBPyConnection) -> pa.Table:
+    """What the last `retrieve` kept: (user_id, rank, movie_id, requested_at, each
+    retriever's rank and score), rank 1 = best."""
     return con.sql(
         "select user_id, cast(candidate_rank as integer) as rank, movie_id, requested_at, "
         f"{', '.join(RETRIEVED_COLUMNS)} from scoring.retrieved_candidates"
@@ -135,20 +164,31 @@ def keep_retrieved(con: duckdb.DuckDBPyConnection, candidates: pa.Table) -> None
     con.unregister("retrieved_rows")
 
 
-def retrieve_candidates(
+def request_retrieval(
     con: duckdb.DuckDBPyConnection,
     user_ids: Sequence[int],
     as_of: datetime | None = None,
     at_latest_viewing: bool = False,
-) -> pa.Table:
-    """Retrieval for `user_ids` at the moments scoring would serve them (`as_of`, or just
-    after each user's latest viewing before it); see `retrieve`."""
+) -> int:
+    """`retrieve` for `user_ids` at the moments scoring would serve them (`as_of`, or just
+    after each user's latest viewing before it); returns the candidates kept."""
     con.execute(
         "create or replace temp table requested_users as "
         "select unnest($user_ids::bigint[]) as user_id",
         {"user_ids": list(user_ids)},
     )
     moments = _user_moments(con, as_of, at_latest_viewing)
-    candidates = retrieve(con, f"select user_id, requested_at from {moments}", {})
+    kept = retrieve(con, f"select user_id, requested_at from {moments}", {})
     con.execute(f"drop table {moments}")
-    return candidates
+    return kept
+
+
+def retrieve_candidates(
+    con: duckdb.DuckDBPyConnection,
+    user_ids: Sequence[int],
+    as_of: datetime | None = None,
+    at_latest_viewing: bool = False,
+) -> pa.Table:
+    """`request_retrieval`, and what it kept (`retrieved`)."""
+    request_retrieval(con, user_ids, as_of, at_latest_viewing)
+    return retrieved(con)

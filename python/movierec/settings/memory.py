@@ -1,0 +1,76 @@
+"""How much memory DuckDB may use, and the chunk sizes that follow from it (pure functions;
+docs/memory.md). Every DuckDB that movierec opens (its own connections and dbt's, through
+profiles.yml) gets the same `memory_limit` and spills to a `temp_directory` beside its
+database file when a query needs more."""
+
+from __future__ import annotations
+
+import re
+
+from movierec.errors import SettingsError
+
+KIB = 1024
+GIB = KIB**3
+_UNITS = {
+    "B": 1,
+    "KB": 1000,
+    "MB": 1000**2,
+    "GB": 1000**3,
+    "TB": 1000**4,
+    "KIB": KIB,
+    "MIB": KIB**2,
+    "GIB": GIB,
+    "TIB": KIB**4,
+}
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]?I?B)\s*$", re.IGNORECASE)
+
+# The default limit: a quarter of the machine's memory, between these bounds. The upper
+# bound keeps a nightly's whole process (DuckDB, the model, Arrow batches) inside 4 GB, the
+# resident memory the 100x nightly is held to; raise it on a larger machine with
+# MOVIEREC_DUCKDB_MEMORY_LIMIT.
+MIN_DEFAULT_LIMIT = GIB // 2
+MAX_DEFAULT_LIMIT = 2 * GIB
+# Scoring holds about this much DuckDB memory per (user, film) pair of a chunk: features,
+# keys and scores, with the joins that build them. Measured at the seed's scale: 1.5M pairs
+# ran out of 2 GB (the join plans change with the limit), 1M did not; docs/memory.md.
+BYTES_PER_PAIR = 2 * KIB
+# Retrieval (ml_retrieval_candidates) holds far more per request than the 300 candidates it
+# keeps: every co-viewer of the user's films, the user's neighbours' films. At 10x, 20,000
+# requests in one query ran out of 2 GB; the per-request figure here (4,096 requests per
+# chunk under 2 GiB) is a bound, not yet a measured optimum (docs/memory.md).
+BYTES_PER_RETRIEVAL_REQUEST = 512 * KIB
+
+
+def parse_size(text: str, setting: str) -> int:
+    """Bytes in a DuckDB-style size ("2GB", "1.5 GiB", "500MB"); `setting` names the
+    source of `text` in the error a malformed size raises."""
+    found = _SIZE.match(text)
+    if found is None:
+        raise SettingsError(
+            f"{setting}: {text!r} is not a memory size (a number and a unit: 2GB, 1.5GiB, 512MB)"
+        )
+    size = int(float(found.group(1)) * _UNITS[found.group(2).upper()])
+    if size <= 0:
+        raise SettingsError(f"{setting}: {text!r} must be more than 0 bytes")
+    return size
+
+
+def default_memory_limit(machine_bytes: int) -> int:
+    """DuckDB's memory_limit when none is set: a quarter of `machine_bytes` (the memory the
+    process may use: the machine's, or its container's limit), in [0.5 GiB, 2 GiB]."""
+    return min(MAX_DEFAULT_LIMIT, max(MIN_DEFAULT_LIMIT, machine_bytes // 4))
+
+
+def as_duckdb_size(size: int) -> str:
+    """`size` bytes as DuckDB reads a memory_limit (whole MiB, at least one)."""
+    return f"{max(1, size // KIB**2)}MiB"
+
+
+def pairs_per_chunk(memory_limit: int) -> int:
+    """The (user, film) pairs scored per chunk under `memory_limit` bytes."""
+    return max(1, memory_limit // BYTES_PER_PAIR)
+
+
+def retrieval_requests_per_chunk(memory_limit: int) -> int:
+    """The retrieval requests (user, moment) computed per chunk under `memory_limit` bytes."""
+    return max(1, memory_limit // BYTES_PER_RETRIEVAL_REQUEST)
