@@ -337,13 +337,21 @@ def test_retrieval_in_chunks_proposes_what_one_chunk_does(warehouse: Paths, tmp_
     keys = ["user_id", "requested_at", "rank"]
     with duckdb.connect(str(copy)) as con:
         kept = retrieve(con, requests, {}, requests_per_chunk=10 * N_USERS)
-        whole = pl.from_arrow(retrieved(con)).sort(keys)
+        whole = pl.DataFrame(retrieved(con)).sort(keys)
         # two requests per user: 41 per chunk is 20 users, so 15 chunks
         assert retrieve(con, requests, {}, requests_per_chunk=41) == kept
-        chunked = pl.from_arrow(retrieved(con)).sort(keys)
+        chunked = pl.DataFrame(retrieved(con)).sort(keys)
     assert kept > N_USERS
     assert whole["requested_at"].n_unique() > 1
-    assert chunked.equals(whole)
+    # kNN scores are float sums, whose order DuckDB's parallel aggregation does not fix:
+    # they agree to rounding, and a near-tie may swap a film at the list's end
+    films = ["user_id", "requested_at", "movie_id"]
+    both = whole.join(chunked, on=films, how="inner", suffix="_chunked")
+    assert both.height >= 0.999 * kept
+    shifted = both.select((pl.col("rank") - pl.col("rank_chunked")).abs().max()).item()
+    assert shifted <= 1
+    relative = (pl.col("knn_score") - pl.col("knn_score_chunked")).abs() / pl.col("knn_score")
+    assert both.select(relative.max()).item() < 1e-9
 
 
 def test_scored_pairs_see_retrievals_ranks_at_their_own_moment(
