@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import polars as pl
 import pyarrow.parquet as pq
 import pytest
@@ -16,7 +17,7 @@ import pytest
 from movierec.flows.steps import training_world
 from movierec.land import record_landed
 from movierec.settings import Paths, TrainingMode
-from movierec.training import training_rows
+from movierec.training import bounded_sample, training_rows
 from movierec.warehouse import (
     parse_feature_contract,
     query_frame,
@@ -217,6 +218,28 @@ def test_bad_landing_stops_the_build_and_keeps_the_warehouse(
     assert result.returncode == 1
     assert f"{bad}: column 'user_id': wrong type: int32, expected bigint" in result.stderr
     assert paths.warehouse_path.read_bytes() == before
+
+
+def test_bounded_training_reads_the_chosen_viewings_only(warehouse: Paths) -> None:
+    """Beyond max_rows viewings, training rows are the viewings `bounded_sample` picks
+    (newest share plus a seeded sample of older ones), with the same features and labels
+    as when every viewing is read, before a cut-off too."""
+    contract = parse_feature_contract(warehouse.ml_features_yml.read_text())
+    cutoff = datetime(2024, 11, 1)
+    with duckdb.connect(str(warehouse.warehouse_path), read_only=True) as con:
+        for until in (None, cutoff):
+            every = training_rows(con, contract, contract.features, TrainingMode(max_rows=0), until)
+            mode = TrainingMode(max_rows=len(every.labels) // 4, recent_share=0.5)
+            bounded = training_rows(con, contract, contract.features, mode, until)
+            kept = bounded_sample(len(every.labels), mode.max_rows, 0.5, mode.sampling_seed)
+            assert len(bounded.labels) == mode.max_rows > 500
+            assert np.array_equal(bounded.features, every.features[kept])
+            assert np.array_equal(bounded.labels, every.labels[kept])
+            assert np.array_equal(bounded.requested_at, every.requested_at[kept])
+            # the newest half of the budget is the newest viewings
+            newest = np.sort(every.requested_at)[-(mode.max_rows // 2) :]
+            assert np.array_equal(bounded.requested_at[-(mode.max_rows // 2) :], newest)
+    assert until is not None and every.requested_at.max() < np.datetime64(cutoff)
 
 
 def test_reranker_training_rows_are_retrievals_candidates(warehouse: Paths, tmp_path: Path) -> None:

@@ -31,9 +31,12 @@ _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]?I?B)\s*$", re.IGNORECASE)
 MIN_DEFAULT_LIMIT = GIB // 2
 MAX_DEFAULT_LIMIT = 2 * GIB
 # Scoring holds about this much DuckDB memory per (user, film) pair of a chunk: features,
-# keys and scores, with the joins that build them. Measured at the seed's scale: 1.5M pairs
-# ran out of 2 GB (the join plans change with the limit), 1M did not; docs/memory.md.
-BYTES_PER_PAIR = 2 * KIB
+# keys and scores, with the joins that build them (the co-viewing join alone holds ten rows
+# per pair). Measured at 10x (benchmarks/measure_scoring_memory.py, docs/memory.md): the
+# feature stream of 1M pairs needs between 1.86 and 2.33 GiB, of 500k pairs between 0.93
+# and 1.16 GiB, about 2.3 KB a pair; twice that leaves room for longer histories. Time per
+# pair does not depend on the chunk (500k pairs: 2.1 s, 1M: 4.2 s).
+BYTES_PER_PAIR = 4 * KIB
 # Retrieval (ml_retrieval_candidates) holds far more per request than the 300 candidates it
 # keeps: every co-viewer of the user's films, the user's neighbours' films. At 10x, 20,000
 # requests in one query ran out of 2 GB; the per-request figure here (4,096 requests per

@@ -18,6 +18,9 @@ NegativeSampling = Literal["uniform", "popularity", "retrieval", "masked"]
 Split = Literal["time", "random"]
 CandidateSource = Literal["retrieval", "shortlist", "exhaustive"]
 BadRows = Literal["fail", "quarantine"]
+# The most viewings a model trains on (TrainingMode.max_rows), chosen by
+# benchmarks/bench_training_rows.py: list quality against rows used, at 10x (docs/model.md).
+MAX_TRAINING_ROWS = 400_000
 
 
 def _one_of(name: str, value: object, allowed: tuple[str, ...]) -> None:
@@ -97,6 +100,12 @@ class TrainingMode:
     labelled by whether the user went on to view them (`negatives_per_positive` unused);
     or, with `"masked"`, retrieval's candidates in a world that hides `mask_share` of each
     user's films, labelled by whether they are hidden ones.
+
+    Viewing-based rows (explicit, and implicit's uniform or popularity positives) are
+    bounded: beyond `max_rows` viewings, training takes the newest `recent_share` of
+    `max_rows` and a seeded uniform sample of the older ones (`bounded_sample`;
+    docs/model.md). 0: every viewing. The candidate modes (retrieval, masked) take two
+    moments or one per user, and grow with users, not with history.
     """
 
     mode: Mode = "explicit"
@@ -104,6 +113,8 @@ class TrainingMode:
     negative_sampling: NegativeSampling = "uniform"
     sampling_seed: int = 7
     mask_share: float = 0.25
+    max_rows: int = MAX_TRAINING_ROWS
+    recent_share: float = 0.5
 
     def __post_init__(self) -> None:
         _one_of("mode", self.mode, ("explicit", "implicit"))
@@ -120,20 +131,27 @@ class TrainingMode:
             raise SettingsError(
                 f"negatives_per_positive must be at least 1, got {self.negatives_per_positive}"
             )
+        if self.max_rows < 0:
+            raise SettingsError(f"max_rows must be >= 0 (0: every viewing), got {self.max_rows}")
+        if not 0 <= self.recent_share <= 1:
+            raise SettingsError(f"recent_share must be in [0, 1], got {self.recent_share}")
 
     def as_dict(self) -> dict[str, Any]:
-        """What the registry records: only the mode when explicit (sampling is moot), the
-        mask's share only when masked."""
-        if self.mode == "explicit":
-            return {"mode": "explicit"}
+        """What the registry records: the mode and its bound when explicit (negative
+        sampling is moot), the mask's share only when masked."""
         values = asdict(self)
+        if self.mode == "explicit":
+            keep = ("mode", "max_rows", "recent_share", "sampling_seed")
+            return {name: values[name] for name in keep}
         if self.negative_sampling != "masked":
             del values["mask_share"]
         return values
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> TrainingMode:
-        return cls(**values)
+        """The mode a registry record holds; a record from before the bound trained on
+        every viewing."""
+        return cls(**{"max_rows": 0, **values})
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from typing import Any
 
 import duckdb
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 
 from movierec.errors import NoDataError, SettingsError
@@ -50,6 +51,9 @@ from movierec.warehouse import (
 # whole catalogue may end with fewer)
 OVERSAMPLING = 3
 MAX_ROUNDS = 5
+
+
+Positions = npt.NDArray[np.int64]
 
 
 def _sql(name: str) -> str:
@@ -75,19 +79,50 @@ def _sampled_rows(con: duckdb.DuckDBPyConnection, columns: tuple[str, ...]) -> p
     ).to_arrow_table()
 
 
+def bounded_sample(rows: int, max_rows: int, recent_share: float, seed: int) -> Positions:
+    """Positions (ascending) of the rows to train on among `rows` rows ordered oldest first:
+    all of them when `max_rows` is 0 or not exceeded; else the newest
+    round(`recent_share` x `max_rows`) and a uniform sample, seeded, of the older rows that
+    fills `max_rows`. Recent rows carry the audience and catalogue of today; the older
+    sample keeps every season of history in view."""
+    if max_rows == 0 or rows <= max_rows:
+        return np.arange(rows)
+    recent = round(recent_share * max_rows)
+    older = np.random.default_rng(seed).choice(rows - recent, size=max_rows - recent, replace=False)
+    return np.concatenate([np.sort(older), np.arange(rows - recent, rows)])
+
+
 def viewing_rows(
     con: duckdb.DuckDBPyConnection,
     contract: FeatureContract,
     columns: tuple[str, ...],
     until: datetime | None = None,
+    mode: TrainingMode | None = None,
 ) -> TrainingRows:
-    """One row per viewing (before `until`) from ml_training_features, labelled liked."""
+    """One row per viewing (before `until`) from ml_training_features, labelled liked;
+    beyond `mode.max_rows` viewings, the bounded sample of them (`bounded_sample`): only
+    the chosen rows' features are read."""
+    params: dict[str, object] = {} if until is None else {"until": until}
     where = "" if until is None else "where requested_at < $until"
+    order = "order by requested_at, interaction_id"
+    bounded = False
+    if mode is not None and mode.max_rows:
+        ids = con.sql(
+            f"select interaction_id from ml.ml_training_features {where} {order}", params=params
+        ).fetchnumpy()["interaction_id"]
+        if bounded := len(ids) > mode.max_rows:
+            kept = bounded_sample(len(ids), mode.max_rows, mode.recent_share, mode.sampling_seed)
+            con.register("bounded_rows", pa.table({"interaction_id": ids[kept]}))
+            where = ("where" if until is None else f"{where} and") + (
+                " interaction_id in (select interaction_id from bounded_rows)"
+            )
     table = con.sql(
         f"select user_id, requested_at, {contract.label}, {float32_select(columns)} "
-        f"from ml.ml_training_features {where} order by requested_at, interaction_id",
-        params={"until": until} if until is not None else {},
+        f"from ml.ml_training_features {where} {order}",
+        params=params,
     ).to_arrow_table()
+    if bounded:
+        con.unregister("bounded_rows")
     if table.num_rows == 0:
         raise NoDataError("no training rows in ml.ml_training_features: land viewings first")
     return TrainingRows(
@@ -229,7 +264,7 @@ def training_rows(
         return masked_rows(masked, columns, until, at_latest_viewing)
     if mode.mode == "implicit" and mode.negative_sampling == "retrieval":
         return retrieval_rows(con, columns, mode, until)
-    viewings = viewing_rows(con, contract, columns, until)
+    viewings = viewing_rows(con, contract, columns, until, mode)
     if mode.mode == "explicit":
         return viewings
     sample_negatives(con, viewings, mode, until)

@@ -47,8 +47,8 @@ def test_load_checks_the_environment_and_applies_the_rule() -> None:
 
 
 def test_chunk_sizes_follow_the_limit() -> None:
-    assert pairs_per_chunk(2 * GIB) == 1_048_576
-    assert pairs_per_chunk(GIB) == 524_288
+    assert pairs_per_chunk(2 * GIB) == 524_288
+    assert pairs_per_chunk(GIB // 2) == 131_072
     assert retrieval_requests_per_chunk(2 * GIB) == 4_096
     assert retrieval_requests_per_chunk(1) == 1
 

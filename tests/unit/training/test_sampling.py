@@ -11,7 +11,7 @@ import pytest
 
 from movierec.errors import SettingsError
 from movierec.settings import TrainingMode
-from movierec.training import TrainingRows, sample_negatives, training_rows
+from movierec.training import TrainingRows, bounded_sample, sample_negatives, training_rows
 from movierec.warehouse import parse_feature_contract
 
 ML_YML = Path(__file__).resolve().parents[3] / "dbt_project/models/marts/ml/_ml__features.yml"
@@ -106,7 +106,18 @@ def test_until_forgets_later_viewings(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def test_modes_are_validated_and_recorded() -> None:
-    assert TrainingMode().as_dict() == {"mode": "explicit"}
+    assert TrainingMode().as_dict() == {
+        "mode": "explicit",
+        "max_rows": 400_000,
+        "recent_share": 0.5,
+        "sampling_seed": 7,
+    }
+    # a model registered before the bound trained on every viewing
+    assert TrainingMode.from_dict({"mode": "explicit"}).max_rows == 0
+    with pytest.raises(ValueError, match="max_rows must be >= 0"):
+        TrainingMode(max_rows=-1)
+    with pytest.raises(ValueError, match="recent_share must be in"):
+        TrainingMode(recent_share=1.5)
     implicit = TrainingMode(mode="implicit", negative_sampling="popularity")
     assert TrainingMode.from_dict(implicit.as_dict()) == implicit
     with pytest.raises(ValueError, match="mode must be"):
@@ -127,3 +138,22 @@ def test_a_masked_mode_without_its_world_is_refused(con: duckdb.DuckDBPyConnecti
     mode = TrainingMode(mode="implicit", negative_sampling="masked")
     with pytest.raises(SettingsError, match="trains in a masked world: none given"):
         training_rows(con, parse_feature_contract(ML_YML.read_text()), (), mode)
+
+
+def test_a_bounded_sample_keeps_the_newest_rows_and_a_seeded_sample_of_the_rest() -> None:
+    kept = bounded_sample(rows=1_000, max_rows=100, recent_share=0.3, seed=7)
+    assert len(kept) == len(set(kept.tolist())) == 100
+    assert list(kept) == sorted(kept)  # still oldest first, as the forest's bootstrap reads them
+    assert list(kept[-30:]) == list(range(970, 1_000))  # the newest 30 % of the budget
+    older = kept[:70]
+    assert older.max() < 970
+    # uniform over the older rows: both halves of history are drawn from
+    assert 20 <= (older < 485).sum() <= 50
+    assert np.array_equal(kept, bounded_sample(1_000, 100, 0.3, seed=7))
+    assert not np.array_equal(kept, bounded_sample(1_000, 100, 0.3, seed=8))
+    # no bound, or a history within it: every row
+    assert np.array_equal(bounded_sample(50, 0, 0.5, 7), np.arange(50))
+    assert np.array_equal(bounded_sample(50, 50, 0.5, 7), np.arange(50))
+    # all recent, or all sampled
+    assert list(bounded_sample(10, 4, 1.0, 7)) == [6, 7, 8, 9]
+    assert len(set(bounded_sample(10, 4, 0.0, 7).tolist())) == 4
