@@ -78,7 +78,7 @@ def probe(warehouse: Path, what: str, limit: str, users: int) -> dict[str, objec
         shutil.rmtree(copy.with_name("probe.duckdb.tmp"), ignore_errors=True)
     result: dict[str, object] = {"what": what, "memory_limit": limit, "users": users}
     if done.returncode == 0:
-        rows, seconds = done.stdout.split()
+        rows, seconds = done.stdout.splitlines()[-1].split()
         return {**result, "rows": int(rows), "seconds": float(seconds), "outcome": "completed"}
     if "Out of Memory" in done.stderr:
         return {**result, "rows": None, "seconds": None, "outcome": "out of memory"}

@@ -34,14 +34,7 @@ scoring_moments as (
 
 -- when each user first viewed each film
 first_views as (
-    select
-        user_id,
-        movie_id,
-        min(interacted_at) as first_viewed_at
-    from interactions
-    group by
-        user_id,
-        movie_id
+    select * from {{ ref('int_user_first_viewings') }}
 ),
 
 -- the requested pairs minus films the user had viewed before the scoring moment
