@@ -34,8 +34,8 @@ MAX_DEFAULT_LIMIT = 2 * GIB
 # keys and scores, with the joins that build them (the co-viewing join alone holds ten rows
 # per pair). Measured at 10x (benchmarks/measure_scoring_memory.py, docs/memory.md): the
 # feature stream of 1M pairs needs between 1.86 and 2.33 GiB, of 500k pairs between 0.93
-# and 1.16 GiB, about 2.3 KB a pair; twice that leaves room for longer histories. Time per
-# pair does not depend on the chunk (500k pairs: 2.1 s, 1M: 4.2 s).
+# and 1.16 GiB, about 2.3 KB a pair; twice that leaves room for longer histories. Smaller
+# chunks cost a little time (fixed scans per chunk): 1M pairs took 5.1 s, 524k 3.2 s.
 BYTES_PER_PAIR = 4 * KIB
 # Retrieval (ml_retrieval_candidates) holds far more per request than the 300 candidates it
 # keeps: every co-viewer of the user's films, the user's neighbours' films. At 10x, 20,000
