@@ -1,11 +1,20 @@
-with
+{{ config(materialized='incremental', unique_key='run_id') }}
 
-recommendations as (
-    select * from {{ ref('ml_recommendations') }}
-),
+-- incremental: a run's figures are fixed the night it lands (the catalogue as it was
+-- then), so each night computes the new runs only
+
+with
 
 runs as (
     select * from {{ ref('stg_ml_outputs__recommendation_runs') }}
+    {% if is_incremental() -%}
+    where run_id not in (select run_id from {{ this }})
+    {%- endif %}
+),
+
+recommendations as (
+    select * from {{ ref('ml_recommendations') }}
+    where run_id in (select runs.run_id from runs)
 ),
 
 movies as (

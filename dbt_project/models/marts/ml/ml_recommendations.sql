@@ -24,8 +24,9 @@ movies as (
 new_recommendations as (
     select * from recommendations
     {% if is_incremental() -%}
-    -- runs are appended whole, so a run already here is complete
-    where run_id not in (select distinct run_id from {{ this }})
+    -- runs are appended whole and in time order, so the runs already here are complete
+    -- and the new ones are later (a max over generated_at, not a scan of every run_id)
+    where generated_at > (select coalesce(max(generated_at), '1900-01-01') from {{ this }})
     {%- endif %}
 ),
 

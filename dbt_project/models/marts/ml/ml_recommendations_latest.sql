@@ -6,9 +6,14 @@ recommendations as (
     select * from {{ ref('ml_recommendations') }}
 ),
 
+runs as (
+    select * from {{ ref('stg_ml_outputs__recommendation_runs') }}
+),
+
+-- the newest run, from the runs log (one row a night) rather than from every list
 latest_run as (
     select run_id
-    from recommendations
+    from runs
     order by generated_at desc, run_id desc
     limit 1
 ),
@@ -28,8 +33,8 @@ final as (
         recommendations.features_as_of,
         recommendations.generated_at
     from recommendations
-    inner join latest_run
-        on recommendations.run_id = latest_run.run_id
+    -- a filter, not a join: DuckDB skips the row groups of older runs
+    where recommendations.run_id = (select latest_run.run_id from latest_run)
 )
 
 select * from final
