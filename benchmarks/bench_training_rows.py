@@ -66,7 +66,9 @@ def study(
     columns = contract.features
     rows: list[dict[str, object]] = []
     with duckdb.connect(str(warehouse)) as con:
-        (latest,) = con.execute("select max(interacted_at) from core.fct_interactions").fetchone()
+        (latest,) = con.execute("select max(interacted_at) from core.fct_interactions").fetchall()[
+            0
+        ]
         cutoff = latest - timedelta(days=holdout_days)
         evaluated = [
             int(r[0])
@@ -97,14 +99,14 @@ def study(
             )
             lists = pl.from_arrow(ranking.top_n.select(["user_id", "rank", "movie_id"]))
             assert isinstance(lists, pl.DataFrame)
-            ratio = expected_like_ratio(lists, truth, K, best)["expected_like_ratio"].mean()
-            row = {
+            ratios = expected_like_ratio(lists, truth, K, best)["expected_like_ratio"].to_numpy()
+            row: dict[str, object] = {
                 "budget": budget,
                 "training_rows": len(data.labels),
                 "load_seconds": round(load_seconds, 1),
                 "fit_seconds": round(fit_seconds, 1),
                 "held_out_auc": round(float(auc), 4),
-                "expected_like_ratio_at_10": round(float(ratio), 4),
+                "expected_like_ratio_at_10": round(float(ratios.mean()), 4),
             }
             print(row, flush=True)
             rows.append(row)
