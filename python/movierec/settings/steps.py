@@ -136,22 +136,33 @@ class TrainingMode:
         if not 0 <= self.recent_share <= 1:
             raise SettingsError(f"recent_share must be in [0, 1], got {self.recent_share}")
 
+    @property
+    def bounded(self) -> bool:
+        """Whether its rows are viewings, which `max_rows` bounds (not candidates)."""
+        return self.mode == "explicit" or self.negative_sampling in ("uniform", "popularity")
+
     def as_dict(self) -> dict[str, Any]:
-        """What the registry records: the mode and its bound when explicit (negative
-        sampling is moot), the mask's share only when masked."""
+        """What the registry records: what this mode uses. Explicit: the bound (negative
+        sampling is moot); the candidate modes: no bound; the mask's share only when
+        masked."""
         values = asdict(self)
         if self.mode == "explicit":
             keep = ("mode", "max_rows", "recent_share", "sampling_seed")
             return {name: values[name] for name in keep}
+        if not self.bounded:
+            del values["max_rows"], values["recent_share"]
         if self.negative_sampling != "masked":
             del values["mask_share"]
         return values
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> TrainingMode:
-        """The mode a registry record holds; a record from before the bound trained on
-        every viewing."""
-        return cls(**{"max_rows": 0, **values})
+        """The mode a registry record holds; a viewing-based record from before the bound
+        trained on every viewing."""
+        mode = cls(**values)
+        if mode.bounded and "max_rows" not in values:
+            return cls(**{**values, "max_rows": 0})
+        return mode
 
 
 @dataclass(frozen=True)

@@ -106,7 +106,7 @@ def viewing_rows(
     where = "" if until is None else "where requested_at < $until"
     order = "order by requested_at, interaction_id"
     bounded = False
-    if mode is not None and mode.max_rows:
+    if mode is not None and mode.bounded and mode.max_rows:
         ids = con.sql(
             f"select interaction_id from ml.ml_training_features {where} {order}", params=params
         ).fetchnumpy()["interaction_id"]

@@ -128,6 +128,11 @@ def test_modes_are_validated_and_recorded() -> None:
     assert "mask_share" not in implicit.as_dict()
     masked = TrainingMode(mode="implicit", negative_sampling="masked", mask_share=0.2)
     assert masked.as_dict()["mask_share"] == 0.2
+    # candidate modes grow with users, not history: no bound recorded
+    assert "max_rows" not in masked.as_dict()
+    assert "max_rows" in implicit.as_dict()
+    old_implicit = {k: v for k, v in implicit.as_dict().items() if k != "max_rows"}
+    assert TrainingMode.from_dict(old_implicit).max_rows == 0
     assert TrainingMode.from_dict(masked.as_dict()) == masked
     for share in (0.0, 1.0):
         with pytest.raises(ValueError, match="mask_share must lie strictly between 0 and 1"):
