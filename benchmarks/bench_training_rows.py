@@ -30,7 +30,7 @@ import numpy as np
 import polars as pl
 from sklearn.metrics import roc_auc_score
 
-from benchmarks.measure import RESULTS, data_env, machine, run_step, simulate_args
+from benchmarks.measure import RESULTS, machine, published_warehouse
 from movierec.evaluation.truth import best_expected_likes, expected_like_ratio, truth_of
 from movierec.model import OnnxScorer, fit_forest, to_onnx
 from movierec.scoring import rank_users
@@ -142,14 +142,8 @@ def main() -> None:
     args = parser.parse_args()
     budgets = [int(b) for b in args.budgets.split(",")]
     with tempfile.TemporaryDirectory(prefix="movierec-training-rows-") as tmp:
-        data = args.data
-        if data is None:
-            data = Path(tmp) / "data"
-            env = data_env(data)
-            run_step(args.scale, "simulate", simulate_args(args.scale), env)
-            run_step(args.scale, "nightly", ["nightly", "--no-evaluate-new-model"], env)
         copy = Path(tmp) / "copy.duckdb"
-        shutil.copy(data / "warehouse" / "movierec.duckdb", copy)
+        shutil.copy(published_warehouse(args.scale, args.data, Path(tmp)), copy)
         rows = study(copy, budgets, args.users, args.holdout_days)
     command = (
         f"python -m benchmarks.bench_training_rows --scale {args.scale} --budgets {args.budgets} "

@@ -54,6 +54,17 @@ def simulate_args(scale: str) -> list[str]:
     ]  # fmt: skip
 
 
+def published_warehouse(scale: str, data: Path | None, tmp: Path) -> Path:
+    """The warehouse file of `data` (a data folder with a published warehouse), or of a
+    fresh world at `scale` in `tmp` after its cold nightly (no evaluation)."""
+    if data is None:
+        data = tmp / "data"
+        env = data_env(data)
+        run_step(scale, "simulate", simulate_args(scale), env)
+        run_step(scale, "nightly", ["nightly", "--no-evaluate-new-model"], env)
+    return data / "warehouse" / "movierec.duckdb"
+
+
 def run_step(scale: str, step: str, args: list[str], env: dict[str, str]) -> StepResult:
     """Run `python -m movierec ARGS` in a fresh process; stop loudly if it fails."""
     command = [sys.executable, "-c", _MEASURE, sys.executable, "-m", "movierec", *args]

@@ -22,7 +22,7 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchmarks.measure import RESULTS, data_env, machine, run_step, simulate_args
+from benchmarks.measure import RESULTS, machine, published_warehouse
 
 # (what, memory_limit, users): scoring probes hold 300 pairs a user
 PROBES: tuple[tuple[str, str, int], ...] = (
@@ -110,14 +110,8 @@ def main() -> None:
     parser.add_argument("--data", type=Path, help="a data folder with a published warehouse")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="movierec-chunk-memory-") as tmp:
-        data = args.data
-        if data is None:
-            data = Path(tmp) / "data"
-            env = data_env(data)
-            run_step(args.scale, "simulate", simulate_args(args.scale), env)
-            run_step(args.scale, "nightly", ["nightly", "--no-evaluate-new-model"], env)
         warehouse = Path(tmp) / "warehouse.duckdb"
-        shutil.copy(data / "warehouse" / "movierec.duckdb", warehouse)
+        shutil.copy(published_warehouse(args.scale, args.data, Path(tmp)), warehouse)
         rows = []
         for what, limit, users in PROBES:
             rows.append(probe(warehouse, what, limit, users))
