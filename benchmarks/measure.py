@@ -18,6 +18,7 @@ RESULTS = REPO / "benchmarks" / "results"
 SCALES: dict[str, tuple[int, int, int]] = {
     "1x": (10_000, 2_000, 150_000),
     "10x": (100_000, 20_000, 1_500_000),
+    "100x": (1_000_000, 20_000, 15_000_000),
 }
 # Runs a command and prints the peak RSS (KiB) of it and everything it waited for.
 _MEASURE = (
