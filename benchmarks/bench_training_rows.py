@@ -36,27 +36,10 @@ from movierec.model import OnnxScorer, fit_forest, to_onnx
 from movierec.scoring import rank_users
 from movierec.settings import ForestParams, RecommendSettings, TrainingMode
 from movierec.training import training_rows
-from movierec.warehouse import (
-    feature_matrix,
-    float32_select,
-    parse_feature_contract,
-    retrieve_candidates,
-)
+from movierec.warehouse import parse_feature_contract, retrieve_candidates
 
 FEATURES_YML = Path(__file__).resolve().parents[1] / "dbt_project/models/marts/ml/_ml__features.yml"
 K = 10
-
-
-def _held_out(
-    con: duckdb.DuckDBPyConnection, label: str, columns: tuple[str, ...], cutoff: datetime
-) -> tuple[np.ndarray, np.ndarray]:
-    """Features and labels of the viewings after the cut-off, as the forest sees them."""
-    table = con.sql(
-        f"select {label}, {float32_select(columns)} from ml.ml_training_features "
-        "where requested_at >= $cutoff order by requested_at, interaction_id",
-        params={"cutoff": cutoff},
-    ).to_arrow_table()
-    return feature_matrix(table, columns), table.column(label).to_numpy()
 
 
 def study(
@@ -66,10 +49,12 @@ def study(
     columns = contract.features
     rows: list[dict[str, object]] = []
     with duckdb.connect(str(warehouse)) as con:
-        (latest,) = con.execute("select max(interacted_at) from core.fct_interactions").fetchall()[
-            0
-        ]
+        every = training_rows(con, contract, columns, TrainingMode(max_rows=0))
+        latest = every.requested_at.max().astype("datetime64[us]").item()
         cutoff = latest - timedelta(days=holdout_days)
+        # the viewings after the cut-off, as the forest sees them
+        held_out = every.requested_at >= np.datetime64(cutoff)
+        test_features, test_labels = every.features[held_out], every.labels[held_out]
         evaluated = [
             int(r[0])
             for r in con.execute(
@@ -79,7 +64,6 @@ def study(
                 {"c": cutoff, "n": users},
             ).fetchall()
         ]
-        test_features, test_labels = _held_out(con, contract.label, columns, cutoff)
         truth = truth_of(con, evaluated, cutoff)
         assert truth is not None, "the simulated world states every user's genres"
         best = best_expected_likes(truth, (K,))[K]
