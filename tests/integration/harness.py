@@ -28,11 +28,19 @@ def paths_for(data_dir: Path) -> Paths:
 
 
 def run_cli(
-    paths: Paths, *args: str, config: Path | None = None
+    paths: Paths,
+    *args: str,
+    config: Path | None = None,
+    extra_env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """`python -m movierec ARGS` with the environment pointing at `paths` (and at a
-    settings file other than the project's movierec.toml, when given)."""
-    env = {**os.environ, "MOVIEREC_PROJECT_DIR": str(paths.project_dir), **paths.dbt_env()}
+    settings file other than the project's movierec.toml, when given), plus `extra_env`."""
+    env = {
+        **os.environ,
+        "MOVIEREC_PROJECT_DIR": str(paths.project_dir),
+        **paths.dbt_env(),
+        **(extra_env or {}),
+    }
     if config is not None:
         env["MOVIEREC_CONFIG"] = str(config)
     return subprocess.run(

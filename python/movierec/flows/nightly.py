@@ -38,7 +38,7 @@ from movierec.settings import (
     TrainSettings,
 )
 from movierec.training import TrainResult
-from movierec.warehouse import BEFORE_PYTHON, connect, run_dbt
+from movierec.warehouse import BEFORE_PYTHON, connect
 
 Progress = Callable[[str], None]
 
@@ -99,7 +99,7 @@ def nightly(
     def body(run: Run) -> str:
         build = run.build
         progress(f"dbt build: warehouse and features -> {build.warehouse_path}")
-        run_dbt(build, ["build", *BEFORE_PYTHON, *run.dbt_args])
+        run.build_models(BEFORE_PYTHON, progress)
         run.step("dbt build (features)")
         with connect(build, read_only=True) as con:
             latest = latest_model(con)

@@ -9,8 +9,9 @@ disk ends in one line.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 import duckdb
@@ -43,11 +44,15 @@ from movierec.publishing import (
 )
 from movierec.settings import ENTITIES, BadRows, Paths, PublishSettings
 from movierec.warehouse import (
+    BATCHED_MODEL,
     BuildPlan,
     LandedBatch,
     OutputTable,
+    Window,
     as_dbt_reads,
     create_tables,
+    dbt_build,
+    feature_windows,
     output_tables,
     plan_build,
     project_fingerprint,
@@ -104,6 +109,33 @@ class Run:
     def dbt_args(self) -> tuple[str, ...]:
         """What dbt needs to build the landed-data models as planned."""
         return self.plan.dbt_args if self.plan else ()
+
+    def build_models(self, scope: Sequence[str], progress: Progress) -> None:
+        """`dbt build` the models `scope` selects as planned, ml_training_features in
+        batches when its viewings would not fit one query (warehouse/batches.py)."""
+        windows = self.feature_windows()
+        if len(windows) > 1:
+            progress(
+                f"{BATCHED_MODEL}: {len(windows)} batches of about "
+                f"{self.build.rows_per_feature_batch:,} viewings (docs/memory.md)"
+            )
+        dbt_build(self.build, scope, self.dbt_args, windows)
+
+    def feature_windows(self) -> list[Window]:
+        """The windows of viewing times ml_training_features is built in (one: all)."""
+        build = self.build
+        if self.plan is None:
+            return [Window(None, None)]
+        landed = [str(f) for f in landed_files(build.raw_dir, "interactions")]
+        new = None
+        if self.plan.incremental:
+            new = [
+                str(build.data_dir / f)
+                for f in sorted(self.plan.new_files)
+                if Path(f).parent.name == "interactions"
+            ]
+        with duckdb.connect(config={"memory_limit": build.memory_limit}) as con:
+            return feature_windows(con, landed, new, build.rows_per_feature_batch)
 
 
 # The run's body: builds into `run.build`; returns the recommendation run it wrote, if any.

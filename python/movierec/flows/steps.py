@@ -174,7 +174,10 @@ def build(
     """Check the landed files, `dbt build` a copy of the warehouse, publish it."""
 
     def body(run: Run) -> None:
-        run_dbt(run.build, ["build", *(["--select", select] if select else run.dbt_args)])
+        if select:
+            run_dbt(run.build, ["build", "--select", select])
+        else:
+            run.build_models((), progress)
         run.step("dbt build")
 
     # a selection builds part of the models: it leaves what the warehouse records as built

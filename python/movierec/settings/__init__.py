@@ -6,6 +6,8 @@ every `MOVIEREC_*` environment variable.
     MOVIEREC_DUCKDB_PATH          the published warehouse (default: data/warehouse/movierec.duckdb)
     MOVIEREC_DUCKDB_MEMORY_LIMIT  DuckDB's memory cap, for movierec's connections and dbt's
                                   (default: a quarter of the machine's memory, 0.5-2 GiB)
+    MOVIEREC_FEATURE_BATCH_ROWS   viewings per query when ml_training_features is built in
+                                  batches (default: from the memory cap; docs/memory.md)
     MOVIEREC_CONFIG               the settings file (default: movierec.toml in the project)
 
 `load()` reads them once and returns typed settings; nothing below this package looks at the
@@ -120,6 +122,17 @@ def _memory_limit(env: Mapping[str, str]) -> str:
     return as_duckdb_size(default_memory_limit(machine_memory()))
 
 
+def _feature_batch_rows(env: Mapping[str, str]) -> int | None:
+    """MOVIEREC_FEATURE_BATCH_ROWS when set (a positive whole number), else None."""
+    name = "MOVIEREC_FEATURE_BATCH_ROWS"
+    if name not in env:
+        return None
+    text = env[name].replace("_", "")
+    if not text.isdigit() or int(text) < 1:
+        raise SettingsError(f"{name}: {env[name]!r} is not a positive whole number of viewings")
+    return int(text)
+
+
 def load(
     environ: Mapping[str, str] | None = None,
     *,
@@ -139,6 +152,7 @@ def load(
             Path(warehouse).resolve() if warehouse else data_dir / "warehouse" / "movierec.duckdb"
         ),
         memory_limit=_memory_limit(env),
+        feature_batch_rows=_feature_batch_rows(env),
     )
     configured = env.get("MOVIEREC_CONFIG")
     config_path = Path(configured).resolve() if configured else project_dir / "movierec.toml"

@@ -42,6 +42,11 @@ BYTES_PER_PAIR = 4 * KIB
 # requests in one query ran out of 2 GB; the per-request figure here (4,096 requests per
 # chunk under 2 GiB) is a bound, not yet a measured optimum (docs/memory.md).
 BYTES_PER_RETRIEVAL_REQUEST = 512 * KIB
+# ml_training_features holds, per viewing whose features it computes, the viewer's earlier
+# films, their co-viewing histories and the genre and film histories it joins: at 100x the
+# 15M viewings of a cold build ran out of 11 GiB in one query. A build computes them in
+# batches of this many bytes' worth (warehouse/batches.py; measured: docs/memory.md).
+BYTES_PER_FEATURE_ROW = 2 * KIB
 
 
 def parse_size(text: str, setting: str) -> int:
@@ -77,3 +82,8 @@ def pairs_per_chunk(memory_limit: int) -> int:
 def retrieval_requests_per_chunk(memory_limit: int) -> int:
     """The retrieval requests (user, moment) computed per chunk under `memory_limit` bytes."""
     return max(1, memory_limit // BYTES_PER_RETRIEVAL_REQUEST)
+
+
+def feature_rows_per_batch(memory_limit: int) -> int:
+    """The viewings whose training features one dbt query computes under `memory_limit`."""
+    return max(1, memory_limit // BYTES_PER_FEATURE_ROW)

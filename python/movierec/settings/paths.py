@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from movierec.settings.memory import parse_size
+from movierec.settings.memory import feature_rows_per_batch, parse_size
 
 ENTITIES: tuple[str, ...] = ("users", "movies", "interactions")
 
@@ -24,10 +24,19 @@ class Paths:
     # rather than grow the process (DuckDB's own default is 80 % of the machine); `load()`
     # sets it from MOVIEREC_DUCKDB_MEMORY_LIMIT or the rule of `settings.memory`
     memory_limit: str = "2GB"
+    # the viewings whose training features one dbt query computes (None: the rule of
+    # `settings.memory` from memory_limit); MOVIEREC_FEATURE_BATCH_ROWS sets it
+    feature_batch_rows: int | None = None
 
     @property
     def memory_limit_bytes(self) -> int:
         return parse_size(self.memory_limit, "MOVIEREC_DUCKDB_MEMORY_LIMIT")
+
+    @property
+    def rows_per_feature_batch(self) -> int:
+        if self.feature_batch_rows is not None:
+            return self.feature_batch_rows
+        return feature_rows_per_batch(self.memory_limit_bytes)
 
     @staticmethod
     def spill_dir(database: Path) -> Path:

@@ -1,12 +1,14 @@
 """Floor 2: the warehouse as movierec's Python sees it. Running dbt, opening DuckDB, the
 tables Python writes, the feature contract and the feature reader, scoring requests."""
 
+from movierec.warehouse.batches import BATCHED_MODEL, Window, feature_windows
 from movierec.warehouse.connection import connect, memory_limit, query_frame, sql_file
 from movierec.warehouse.dbt import (
     AFTER_PYTHON,
     BEFORE_PYTHON,
     DbtResult,
     as_dbt_reads,
+    dbt_build,
     dbt_command,
     run_dbt,
 )
@@ -42,6 +44,7 @@ from movierec.warehouse.tables import OutputTable, create_tables, output_tables
 
 __all__ = [
     "AFTER_PYTHON",
+    "BATCHED_MODEL",
     "BEFORE_PYTHON",
     "RETRIEVED_COLUMNS",
     "BuildPlan",
@@ -50,12 +53,15 @@ __all__ = [
     "FeatureContract",
     "LandedBatch",
     "OutputTable",
+    "Window",
     "as_dbt_reads",
     "connect",
     "create_tables",
+    "dbt_build",
     "dbt_command",
     "feature_batches",
     "feature_matrix",
+    "feature_windows",
     "float32_select",
     "keep_retrieved",
     "memory_limit",

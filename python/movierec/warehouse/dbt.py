@@ -8,12 +8,13 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from movierec.errors import DbtError, DiskFullError, OutOfMemoryError
 from movierec.settings import Paths
+from movierec.warehouse.batches import BATCHED_MODEL, Window
 
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 # dbt's stderr holds Python warnings and, on a full disk, a traceback per log line it could
@@ -69,8 +70,15 @@ def as_dbt_reads(paths: Paths, landed_file: str) -> str:
     return os.path.relpath(landed_file, paths.data_dir)
 
 
-def run_dbt(paths: Paths, args: Sequence[str], *, check: bool = True) -> DbtResult:
-    """Run dbt against this installation's warehouse, streaming its output.
+def run_dbt(
+    paths: Paths,
+    args: Sequence[str],
+    *,
+    check: bool = True,
+    extra_env: Mapping[str, str] | None = None,
+) -> DbtResult:
+    """Run dbt against this installation's warehouse, streaming its output; `extra_env`
+    adds to its environment.
 
     With `check`, a failure raises: DiskFullError or OutOfMemoryError when dbt's output
     says so (its stderr then stays unprinted), DbtError otherwise.
@@ -86,6 +94,7 @@ def run_dbt(paths: Paths, args: Sequence[str], *, check: bool = True) -> DbtResu
         "DBT_LOG_PATH": str(paths.data_dir / "dbt" / "logs"),
         # dbt writes into a pipe now: line by line, so progress still streams
         "PYTHONUNBUFFERED": "1",
+        **(extra_env or {}),
     }
     process = subprocess.Popen(
         dbt_command(paths, args),
@@ -123,6 +132,23 @@ def run_dbt(paths: Paths, args: Sequence[str], *, check: bool = True) -> DbtResu
     if check and returncode != 0:
         raise DbtError(f"{command} failed (exit {returncode}); see above")
     return DbtResult(args=tuple(args), returncode=returncode)
+
+
+def dbt_build(
+    paths: Paths, scope: Sequence[str], plan_args: Sequence[str], windows: Sequence[Window]
+) -> None:
+    """`dbt build` of the models `scope` selects (with the plan's `plan_args`), building
+    ml_training_features a window at a time when `windows` has several (warehouse/batches.py):
+    the first window within the whole build, the middle ones alone, the last one with
+    everything downstream of the model, whose tests then see all of its rows."""
+    first, *rest = windows
+    run_dbt(paths, ["build", *scope, *plan_args], extra_env=first.env if rest else None)
+    if not rest:
+        return
+    *middle, last = rest
+    for window in middle:
+        run_dbt(paths, ["run", "--select", BATCHED_MODEL], extra_env=window.env)
+    run_dbt(paths, ["build", "--select", f"{BATCHED_MODEL}+", *scope], extra_env=last.env)
 
 
 def _die_with_parent() -> None:
