@@ -43,10 +43,12 @@ BYTES_PER_PAIR = 4 * KIB
 # chunk under 2 GiB) is a bound, not yet a measured optimum (docs/memory.md).
 BYTES_PER_RETRIEVAL_REQUEST = 512 * KIB
 # ml_training_features holds, per viewing whose features it computes, the viewer's earlier
-# films, their co-viewing histories and the genre and film histories it joins: at 100x the
-# 15M viewings of a cold build ran out of 11 GiB in one query. A build computes them in
-# batches of this many bytes' worth (warehouse/batches.py; measured: docs/memory.md).
-BYTES_PER_FEATURE_ROW = 2 * KIB
+# films, their co-viewing histories and the genre and film histories it joins. At 100x
+# (15M viewings) one query of all of them ran out of 11 GiB; under 2 GiB a window of 1M
+# viewings ran out and windows of 500k and 524k (the latest, whose histories are longest)
+# completed (docs/memory.md). A build computes them in batches of this many bytes' worth
+# (warehouse/batches.py): 524,288 viewings at 2 GiB.
+BYTES_PER_FEATURE_ROW = 4 * KIB
 
 
 def parse_size(text: str, setting: str) -> int:
