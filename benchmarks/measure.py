@@ -3,11 +3,13 @@ measure its wall time and peak resident memory (including dbt and other children
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import subprocess
 import sys
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,3 +85,30 @@ def machine() -> str:
         f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
         f"duckdb {duckdb.__version__}"
     )
+
+
+def markdown_table(
+    columns: Sequence[tuple[str, str]], rows: Sequence[Mapping[str, object]]
+) -> list[str]:
+    """A markdown table of `rows`, one column per (heading, key); a heading starting with
+    '>' is right-aligned. None shows empty, whole numbers with thousands separators."""
+
+    def cell(value: object) -> str:
+        if value is None:
+            return ""
+        whole = isinstance(value, int) and not isinstance(value, bool)
+        return f"{value:,}" if whole else str(value)
+
+    names = [heading.removeprefix(">") for heading, _ in columns]
+    rules = ["---:" if heading.startswith(">") else "---" for heading, _ in columns]
+    lines = ["| " + " | ".join(names) + " |", "|" + "|".join(rules) + "|"]
+    lines += ["| " + " | ".join(cell(row[key]) for _, key in columns) + " |" for row in rows]
+    return lines
+
+
+def write_results(name: str, rows: list[dict[str, object]], markdown: str) -> None:
+    """benchmarks/results/NAME.{json,md} (the json with the machine), the markdown printed."""
+    payload = {"machine": machine(), "rows": rows}
+    (RESULTS / f"{name}.json").write_text(json.dumps(payload, indent=1) + "\n")
+    (RESULTS / f"{name}.md").write_text(markdown)
+    print(markdown)

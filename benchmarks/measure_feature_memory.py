@@ -13,7 +13,6 @@ docs/memory.md quotes it.
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import tempfile
 import time
@@ -23,7 +22,7 @@ from pathlib import Path
 
 import duckdb
 
-from benchmarks.measure import REPO, RESULTS, machine, published_warehouse
+from benchmarks.measure import REPO, machine, markdown_table, published_warehouse, write_results
 from movierec.errors import OutOfMemoryError
 from movierec.settings import Paths
 from movierec.warehouse import BATCHED_MODEL, Window, run_dbt
@@ -70,6 +69,15 @@ def probe(data: Path, warehouse: Path, limit: str, viewings: int) -> dict[str, o
         shutil.rmtree(Paths.spill_dir(copy), ignore_errors=True)
 
 
+_COLUMNS = [
+    ("memory_limit", "memory_limit"),
+    (">viewings", "viewings"),
+    (">rows", "rows"),
+    ("outcome", "outcome"),
+    (">seconds", "seconds"),
+]
+
+
 def _markdown(scale: str, rows: list[dict[str, object]]) -> str:
     lines = [
         f"Training-feature batch memory, {datetime.now(UTC):%Y-%m-%d}, {machine()}, scale {scale}",
@@ -79,15 +87,8 @@ def _markdown(scale: str, rows: list[dict[str, object]]) -> str:
         "Each probe builds ml_training_features for the latest N viewings in one dbt run "
         "(seconds include dbt's start).",
         "",
-        "| memory_limit | viewings | rows | outcome | seconds |",
-        "|---|---:|---:|---|---:|",
+        *markdown_table(_COLUMNS, rows),
     ]
-    for r in rows:
-        count = "" if r["rows"] is None else f"{r['rows']:,}"
-        seconds = "" if r["seconds"] is None else r["seconds"]
-        lines.append(
-            f"| {r['memory_limit']} | {r['viewings']:,} | {count} | {r['outcome']} | {seconds} |"
-        )
     return "\n".join(lines) + "\n"
 
 
@@ -105,12 +106,7 @@ def main() -> None:
         for limit, viewings in PROBES:
             rows.append(probe(data, warehouse, limit, viewings))
             print(rows[-1], flush=True)
-    name = f"feature_memory_{args.scale}"
-    (RESULTS / f"{name}.json").write_text(
-        json.dumps({"machine": machine(), "rows": rows}, indent=1) + "\n"
-    )
-    (RESULTS / f"{name}.md").write_text(_markdown(args.scale, rows))
-    print(_markdown(args.scale, rows))
+    write_results(f"feature_memory_{args.scale}", rows, _markdown(args.scale, rows))
 
 
 if __name__ == "__main__":

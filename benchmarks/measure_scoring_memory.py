@@ -14,7 +14,6 @@ benchmarks/results/chunk_memory_<scale>.{json,md}; docs/memory.md quotes it.
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import subprocess
 import sys
@@ -22,7 +21,7 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchmarks.measure import RESULTS, machine, published_warehouse
+from benchmarks.measure import machine, markdown_table, published_warehouse, write_results
 
 # (what, memory_limit, users): scoring probes hold 300 pairs a user
 PROBES: tuple[tuple[str, str, int], ...] = (
@@ -85,22 +84,24 @@ def probe(warehouse: Path, what: str, limit: str, users: int) -> dict[str, objec
     raise SystemExit(f"probe {what} {limit} {users} failed:\n{done.stderr}")
 
 
+_COLUMNS = [
+    ("probe", "what"),
+    ("memory_limit", "memory_limit"),
+    (">users", "users"),
+    (">rows", "rows"),
+    ("outcome", "outcome"),
+    (">seconds", "seconds"),
+]
+
+
 def _markdown(scale: str, rows: list[dict[str, object]]) -> str:
     lines = [
         f"Chunk memory, {datetime.now(UTC):%Y-%m-%d}, {machine()}, scale {scale}",
         "",
         f"Command: `python -m benchmarks.measure_scoring_memory --scale {scale}`",
         "",
-        "| probe | memory_limit | users | rows | outcome | seconds |",
-        "|---|---|---:|---:|---|---:|",
+        *markdown_table(_COLUMNS, rows),
     ]
-    for r in rows:
-        count = "" if r["rows"] is None else f"{r['rows']:,}"
-        seconds = "" if r["seconds"] is None else r["seconds"]
-        lines.append(
-            f"| {r['what']} | {r['memory_limit']} | {r['users']:,} | {count} | {r['outcome']} "
-            f"| {seconds} |"
-        )
     return "\n".join(lines) + "\n"
 
 
@@ -116,12 +117,7 @@ def main() -> None:
         for what, limit, users in PROBES:
             rows.append(probe(warehouse, what, limit, users))
             print(rows[-1], flush=True)
-    name = f"chunk_memory_{args.scale}"
-    (RESULTS / f"{name}.json").write_text(
-        json.dumps({"machine": machine(), "rows": rows}, indent=1) + "\n"
-    )
-    (RESULTS / f"{name}.md").write_text(_markdown(args.scale, rows))
-    print(_markdown(args.scale, rows))
+    write_results(f"chunk_memory_{args.scale}", rows, _markdown(args.scale, rows))
 
 
 if __name__ == "__main__":
