@@ -27,11 +27,15 @@ from movierec.errors import OutOfMemoryError
 from movierec.settings import Paths
 from movierec.warehouse import BATCHED_MODEL, Window, run_dbt
 
-# (memory_limit, viewings): feature_rows_per_batch gives 524,288 at 2 GiB, 262,144 at 1 GiB
+# (memory_limit, viewings): feature_rows_per_batch's batch at each limit, and a larger one
 PROBES: tuple[tuple[str, int], ...] = (
     ("2048MiB", 1_048_576),
     ("2048MiB", 524_288),
     ("1024MiB", 262_144),
+    ("1024MiB", 131_072),
+    ("768MiB", 87_381),
+    ("768MiB", 73_728),
+    ("512MiB", 32_768),
 )
 
 

@@ -27,6 +27,7 @@ from movierec.errors import SettingsError
 from movierec.settings.memory import (
     as_duckdb_size,
     default_memory_limit,
+    feature_rows_per_batch,
     pairs_per_chunk,
     parse_size,
     retrieval_requests_per_chunk,
@@ -71,6 +72,7 @@ __all__ = [
     "Split",
     "TrainSettings",
     "TrainingMode",
+    "feature_rows_per_batch",
     "load",
     "pairs_per_chunk",
     "parse_size",

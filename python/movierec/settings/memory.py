@@ -43,12 +43,15 @@ BYTES_PER_PAIR = 4 * KIB
 # chunk under 2 GiB) is a bound, not yet a measured optimum (docs/memory.md).
 BYTES_PER_RETRIEVAL_REQUEST = 512 * KIB
 # ml_training_features holds, per viewing whose features it computes, the viewer's earlier
-# films, their co-viewing histories and the genre and film histories it joins. At 100x
-# (15M viewings) one query of all of them ran out of 11 GiB; under 2 GiB a window of 1M
-# viewings ran out and windows of 500k and 524k (the latest, whose histories are longest)
-# completed (docs/memory.md). A build computes them in batches of this many bytes' worth
-# (warehouse/batches.py): 524,288 viewings at 2 GiB.
+# films, their co-viewing histories and the genre and film histories it joins, beside a
+# share that follows the history tables rather than the batch. At 100x (15M viewings) one
+# query of all of them ran out of 11 GiB. A batch of the latest viewings
+# (benchmarks/measure_feature_memory.py, docs/memory.md) completed with 524,288 under
+# 2 GiB, 131,072 under 1 GiB, 73,728 under 768 MiB and 32,768 under 512 MiB, and ran out
+# with 1M under 2 GiB, 262,144 under 1 GiB and 87,381 under 768 MiB. Hence 4 KiB a viewing
+# at 2 GiB and above, and fewer below, in proportion to the limit again.
 BYTES_PER_FEATURE_ROW = 4 * KIB
+FEATURE_BATCH_FULL_LIMIT = 2 * GIB
 
 
 def parse_size(text: str, setting: str) -> int:
@@ -87,5 +90,9 @@ def retrieval_requests_per_chunk(memory_limit: int) -> int:
 
 
 def feature_rows_per_batch(memory_limit: int) -> int:
-    """The viewings whose training features one dbt query computes under `memory_limit`."""
-    return max(1, memory_limit // BYTES_PER_FEATURE_ROW)
+    """The viewings whose training features one dbt query computes under `memory_limit`:
+    `memory_limit / 4 KiB`, scaled down by `memory_limit / 2 GiB` below 2 GiB."""
+    rows = memory_limit // BYTES_PER_FEATURE_ROW
+    if memory_limit < FEATURE_BATCH_FULL_LIMIT:
+        rows = rows * memory_limit // FEATURE_BATCH_FULL_LIMIT
+    return max(1, rows)

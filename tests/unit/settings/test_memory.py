@@ -6,7 +6,13 @@ import duckdb
 import pytest
 
 from movierec.errors import SettingsError
-from movierec.settings import load, pairs_per_chunk, parse_size, retrieval_requests_per_chunk
+from movierec.settings import (
+    feature_rows_per_batch,
+    load,
+    pairs_per_chunk,
+    parse_size,
+    retrieval_requests_per_chunk,
+)
 from movierec.settings.memory import GIB, as_duckdb_size, default_memory_limit
 from movierec.warehouse import memory_limit
 
@@ -51,6 +57,23 @@ def test_chunk_sizes_follow_the_limit() -> None:
     assert pairs_per_chunk(GIB // 2) == 131_072
     assert retrieval_requests_per_chunk(2 * GIB) == 4_096
     assert retrieval_requests_per_chunk(1) == 1
+
+
+def test_training_feature_batches_follow_the_limit_measured_at_100x() -> None:
+    """The batches benchmarks/measure_feature_memory.py saw complete at each limit."""
+    assert feature_rows_per_batch(4 * GIB) == 1_048_576
+    assert feature_rows_per_batch(2 * GIB) == 524_288
+    assert feature_rows_per_batch(GIB) == 131_072
+    assert feature_rows_per_batch(768 * 1024**2) == 73_728
+    assert feature_rows_per_batch(GIB // 2) == 32_768
+    assert feature_rows_per_batch(1) == 1
+
+
+def test_the_feature_batch_size_can_be_set() -> None:
+    assert load({"MOVIEREC_FEATURE_BATCH_ROWS": "1_000"}).paths.rows_per_feature_batch == 1_000
+    assert load({}).paths.feature_batch_rows is None
+    with pytest.raises(SettingsError, match=r"^MOVIEREC_FEATURE_BATCH_ROWS: '0'"):
+        load({"MOVIEREC_FEATURE_BATCH_ROWS": "0"})
 
 
 def test_a_connection_tells_its_limit() -> None:
