@@ -174,7 +174,7 @@ def test_no_space_injected_ends_in_one_line(
     def no_space(*args: object, **kwargs: object) -> object:
         raise OSError(errno.ENOSPC, "No space left on device", str(paths.builds_dir))
 
-    monkeypatch.setattr(importlib.import_module("movierec.flows.nightly"), "run_dbt", no_space)
+    monkeypatch.setattr(importlib.import_module("movierec.warehouse.dbt"), "run_dbt", no_space)
     settings = load({"MOVIEREC_PROJECT_DIR": str(REPO), **paths.dbt_env()})
     with pytest.raises(DiskFullError) as stopped:
         flows.nightly(

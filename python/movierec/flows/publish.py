@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Literal
 
 import duckdb
@@ -44,15 +43,12 @@ from movierec.publishing import (
 )
 from movierec.settings import ENTITIES, BadRows, Paths, PublishSettings
 from movierec.warehouse import (
-    BATCHED_MODEL,
     BuildPlan,
     LandedBatch,
     OutputTable,
-    Window,
     as_dbt_reads,
     create_tables,
     dbt_build,
-    feature_windows,
     output_tables,
     plan_build,
     project_fingerprint,
@@ -113,29 +109,8 @@ class Run:
     def build_models(self, scope: Sequence[str], progress: Progress) -> None:
         """`dbt build` the models `scope` selects as planned, ml_training_features in
         batches when its viewings would not fit one query (warehouse/batches.py)."""
-        windows = self.feature_windows()
-        if len(windows) > 1:
-            progress(
-                f"{BATCHED_MODEL}: {len(windows)} batches of about "
-                f"{self.build.rows_per_feature_batch:,} viewings (docs/memory.md)"
-            )
-        dbt_build(self.build, scope, self.dbt_args, windows)
-
-    def feature_windows(self) -> list[Window]:
-        """The windows of viewing times ml_training_features is built in (one: all)."""
-        build = self.build
-        if self.plan is None:
-            return [Window(None, None)]
-        landed = [str(f) for f in landed_files(build.raw_dir, "interactions")]
-        new = None
-        if self.plan.incremental:
-            new = [
-                str(build.data_dir / f)
-                for f in sorted(self.plan.new_files)
-                if Path(f).parent.name == "interactions"
-            ]
-        with duckdb.connect(config={"memory_limit": build.memory_limit}) as con:
-            return feature_windows(con, landed, new, build.rows_per_feature_batch)
+        landed = [str(f) for f in landed_files(self.build.raw_dir, "interactions")]
+        dbt_build(self.build, scope, self.plan, landed, progress)
 
 
 # The run's body: builds into `run.build`; returns the recommendation run it wrote, if any.

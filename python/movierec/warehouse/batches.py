@@ -21,9 +21,13 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import duckdb
+
+from movierec.settings import Paths
+from movierec.warehouse.incremental import BuildPlan
 
 BATCHED_MODEL = "ml_training_features"
 WINDOW_ENV = "MOVIEREC_FEATURE_WINDOW"
@@ -84,6 +88,22 @@ def feature_windows(
     ).fetchall()
     found = windows(start, [cut for (cut,) in cuts])
     return found if len(found) > 1 else [Window(None, None)]
+
+
+def build_windows(paths: Paths, plan: BuildPlan | None, landed: Sequence[str]) -> list[Window]:
+    """The windows a build as `plan` says (None: no build of the landed-data models) computes
+    ml_training_features in, from the landed interaction files `landed`."""
+    if plan is None:
+        return [Window(None, None)]
+    new = None
+    if plan.incremental:
+        new = [
+            str(paths.data_dir / f)
+            for f in sorted(plan.new_files)
+            if Path(f).parent.name == "interactions"
+        ]
+    with duckdb.connect(config={"memory_limit": paths.memory_limit}) as con:
+        return feature_windows(con, landed, new, paths.rows_per_feature_batch)
 
 
 def _one(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, object]) -> Any:

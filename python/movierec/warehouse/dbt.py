@@ -8,13 +8,14 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from movierec.errors import DbtError, DiskFullError, OutOfMemoryError
 from movierec.settings import Paths
-from movierec.warehouse.batches import BATCHED_MODEL, Window
+from movierec.warehouse.batches import BATCHED_MODEL, build_windows
+from movierec.warehouse.incremental import BuildPlan
 
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 # dbt's stderr holds Python warnings and, on a full disk, a traceback per log line it could
@@ -135,13 +136,24 @@ def run_dbt(
 
 
 def dbt_build(
-    paths: Paths, scope: Sequence[str], plan_args: Sequence[str], windows: Sequence[Window]
+    paths: Paths,
+    scope: Sequence[str],
+    plan: BuildPlan | None,
+    landed: Sequence[str],
+    progress: Callable[[str], None],
 ) -> None:
-    """`dbt build` of the models `scope` selects (with the plan's `plan_args`), building
-    ml_training_features a window at a time when `windows` has several (warehouse/batches.py):
+    """`dbt build` of the models `scope` selects, as `plan` says (None: as they stand),
+    building ml_training_features a window at a time when the viewings it must compute
+    from the landed interaction files `landed` exceed one batch (warehouse/batches.py):
     the first window within the whole build, the middle ones alone, the last one with
     everything downstream of the model, whose tests then see all of its rows."""
-    first, *rest = windows
+    first, *rest = build_windows(paths, plan, landed)
+    plan_args = plan.dbt_args if plan else ()
+    if rest:
+        progress(
+            f"{BATCHED_MODEL}: {len(rest) + 1} batches of about "
+            f"{paths.rows_per_feature_batch:,} viewings (docs/memory.md)"
+        )
     run_dbt(paths, ["build", *scope, *plan_args], extra_env=first.env if rest else None)
     if not rest:
         return
