@@ -17,7 +17,6 @@ re-delivered viewing's old version, a quarantined row) only make a window a litt
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -45,11 +44,6 @@ class Window:
         """What the model reads to build this window's rows only."""
         bounds = {"from": self.start, "until": self.until}
         return {WINDOW_ENV: json.dumps({k: v.isoformat(" ") for k, v in bounds.items() if v})}
-
-
-def batch_count(rows: int, rows_per_batch: int) -> int:
-    """How many batches `rows` viewings take at `rows_per_batch` each (at least one)."""
-    return max(1, math.ceil(rows / max(1, rows_per_batch)))
 
 
 def windows(start: datetime | None, boundaries: Sequence[datetime]) -> list[Window]:

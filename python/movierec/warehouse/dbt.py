@@ -14,7 +14,7 @@ from pathlib import Path
 
 from movierec.errors import DbtError, DiskFullError, OutOfMemoryError
 from movierec.settings import Paths
-from movierec.warehouse.batches import BATCHED_MODEL, build_windows
+from movierec.warehouse.batches import BATCHED_MODEL, WINDOW_ENV, build_windows
 from movierec.warehouse.incremental import BuildPlan
 
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
@@ -95,6 +95,8 @@ def run_dbt(
         "DBT_LOG_PATH": str(paths.data_dir / "dbt" / "logs"),
         # dbt writes into a pipe now: line by line, so progress still streams
         "PYTHONUNBUFFERED": "1",
+        # ml_training_features is one query unless a build in batches says otherwise
+        WINDOW_ENV: "{}",
         **(extra_env or {}),
     }
     process = subprocess.Popen(
@@ -154,7 +156,7 @@ def dbt_build(
             f"{BATCHED_MODEL}: {len(rest) + 1} batches of about "
             f"{paths.rows_per_feature_batch:,} viewings (docs/memory.md)"
         )
-    run_dbt(paths, ["build", *scope, *plan_args], extra_env=first.env if rest else None)
+    run_dbt(paths, ["build", *scope, *plan_args], extra_env=first.env)
     if not rest:
         return
     *middle, last = rest

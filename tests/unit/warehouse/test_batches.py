@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from movierec.warehouse import Window, feature_windows
-from movierec.warehouse.batches import WINDOW_ENV, batch_count, windows
+from movierec.warehouse.batches import WINDOW_ENV, windows
 
 DAY = datetime(2025, 3, 1)
 
@@ -24,13 +24,6 @@ def _at(hours: int) -> datetime:
 def _land(path: Path, hours: list[int]) -> str:
     pq.write_table(pa.table({"interacted_at": pa.array([_at(h) for h in hours])}), path)
     return str(path)
-
-
-def test_batch_count_rounds_up_and_is_at_least_one() -> None:
-    assert batch_count(0, 10) == 1
-    assert batch_count(10, 10) == 1
-    assert batch_count(11, 10) == 2
-    assert batch_count(95, 10) == 10
 
 
 def test_windows_cut_consecutively_and_the_last_is_open() -> None:
