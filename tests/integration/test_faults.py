@@ -112,14 +112,14 @@ def _fill(folder: Path, builds: Path) -> None:
     filesystem is full."""
     while not (builds.is_dir() and any(builds.iterdir())):
         time.sleep(0.05)
-    with (folder / "filler").open("wb") as handle:
-        try:
+    try:  # the disk may already be full when the filler opens
+        with (folder / "filler").open("wb") as handle:
             while True:
                 handle.write(b"\0" * 2**20)
                 handle.flush()
-        except OSError as exc:
-            if exc.errno != errno.ENOSPC:
-                raise
+    except OSError as exc:
+        if exc.errno != errno.ENOSPC:
+            raise
 
 
 def test_a_disk_that_fills_during_the_nightly_ends_in_one_line(
