@@ -16,7 +16,6 @@ import argparse
 import shutil
 import tempfile
 import time
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -53,7 +52,7 @@ def latest_window(warehouse: Path, viewings: int) -> Window:
 def probe(data: Path, warehouse: Path, limit: str, viewings: int) -> dict[str, object]:
     copy = warehouse.with_name("probe.duckdb")
     shutil.copy(warehouse, copy)
-    paths = replace(Paths(project_dir=REPO, data_dir=data, warehouse_path=copy), memory_limit=limit)
+    paths = Paths(project_dir=REPO, data_dir=data, warehouse_path=copy, memory_limit=limit)
     result: dict[str, object] = {"memory_limit": limit, "viewings": viewings}
     started = time.perf_counter()
     try:
