@@ -50,3 +50,17 @@
 {% macro duckdb__array_length(column) -%}
     len({{ column }})
 {%- endmacro %}
+
+{#-
+    The sum of a floating-point expression, the same to the last bit however the engine
+    splits and orders its rows (threads, spilling): each term is rounded to 12 decimal places
+    (terms must lie below 10^6 in size), added exactly as a decimal, and the total returned as
+    a double. A plain float sum depends on the order of its terms, and retrieval ranks by
+    these sums. `over` (a window clause, without the word `over`) makes it a window sum.
+-#}
+{% macro exact_sum(expression, over=none) -%}
+    cast(
+        sum(cast({{ expression }} as decimal(18, 12))){% if over %} over ({{ over }}){% endif %}
+        as {{ type_double() }}
+    )
+{%- endmacro %}

@@ -196,7 +196,7 @@ knn_scores as (
         histories.requested_at,
         neighbours.other_movie_id as movie_id,
         'knn' as retriever,
-        sum(neighbours.similarity) as score
+        {{ exact_sum('neighbours.similarity') }} as score
     from histories
     inner join neighbours
         on
@@ -269,7 +269,8 @@ neighbour_users as (
         requested_at,
         other_user_id,
         similarity,
-        sum(similarity) over (partition by user_id, requested_at) as neighbourhood_similarity
+        {{ exact_sum('similarity', over='partition by user_id, requested_at') }}
+            as neighbourhood_similarity
     from (
         select
             *,
@@ -289,7 +290,8 @@ user_knn_scores as (
         neighbour_users.requested_at,
         neighbour_views.movie_id,
         'user_knn' as retriever,
-        sum(neighbour_users.similarity / neighbour_users.neighbourhood_similarity) as score
+        {{ exact_sum('neighbour_users.similarity') }}
+        / max(neighbour_users.neighbourhood_similarity) as score
     from neighbour_users
     inner join first_views as neighbour_views
         on
