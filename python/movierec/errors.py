@@ -91,13 +91,14 @@ class DiskFullError(MovierecError):
 
 class OutOfMemoryError(MovierecError):
     """DuckDB ran out of memory under its memory_limit; the message names where, the limit
-    and the setting (`where`: " in `dbt build ...`", ", the run stopped after step ...")."""
+    and the setting (`where`: " in `dbt build ...`", ", the run stopped after step ..."),
+    and `also` what else would help ("lower X, ")."""
 
-    def __init__(self, where: str, memory_limit: str) -> None:
+    def __init__(self, where: str, memory_limit: str, also: str = "") -> None:
         self.where = where
         self.memory_limit = memory_limit
         super().__init__(
             f"out of memory{where}: DuckDB's memory_limit is {memory_limit} "
             "(MOVIEREC_DUCKDB_MEMORY_LIMIT, for movierec's connections and dbt's); raise it, "
-            "or give the machine more memory (docs/memory.md)"
+            f"{also}or give the machine more memory (docs/memory.md)"
         )

@@ -54,6 +54,7 @@ from movierec.settings.steps import (
 
 __all__ = [
     "ENTITIES",
+    "FEATURE_BATCH_ROWS_ENV",
     "AuditSettings",
     "BadRows",
     "CandidateSource",
@@ -124,9 +125,12 @@ def _memory_limit(env: Mapping[str, str]) -> str:
     return as_duckdb_size(default_memory_limit(machine_memory()))
 
 
+FEATURE_BATCH_ROWS_ENV = "MOVIEREC_FEATURE_BATCH_ROWS"
+
+
 def _feature_batch_rows(env: Mapping[str, str]) -> int | None:
     """MOVIEREC_FEATURE_BATCH_ROWS when set (a positive whole number), else None."""
-    name = "MOVIEREC_FEATURE_BATCH_ROWS"
+    name = FEATURE_BATCH_ROWS_ENV
     if name not in env:
         return None
     text = env[name].replace("_", "")

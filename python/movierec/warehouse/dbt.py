@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from movierec.errors import DbtError, DiskFullError, OutOfMemoryError
-from movierec.settings import Paths
+from movierec.settings import FEATURE_BATCH_ROWS_ENV, Paths
 from movierec.warehouse.batches import BATCHED_MODEL, WINDOW_ENV, build_windows
 from movierec.warehouse.incremental import BuildPlan
 
@@ -23,6 +24,8 @@ PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 STDERR_TAIL = 20
 NO_SPACE = "No space left on device"
 OUT_OF_MEMORY = "Out of Memory Error"
+# how dbt names the model a failure happened in: "Runtime Error in model NAME (path)"
+FAILED_MODEL = re.compile(r"Error in model (\w+)")
 
 
 # dbt selections: everything that does not read what the Python steps write, and the rest.
@@ -116,9 +119,11 @@ def run_dbt(
     reader = threading.Thread(target=lambda: errors.extend(stderr), daemon=True)
     reader.start()
     flags: set[str] = set()
+    failed: set[str] = set()
     for line in stdout:
         sys.stdout.write(line)
         flags |= {flag for flag in (NO_SPACE, OUT_OF_MEMORY) if flag in line}
+        failed |= set(FAILED_MODEL.findall(line))
     returncode = process.wait()
     reader.join()
     sys.stdout.flush()
@@ -127,7 +132,7 @@ def run_dbt(
     if check and returncode != 0 and NO_SPACE in flags:
         raise DiskFullError(f"{command}: {NO_SPACE}")
     if check and returncode != 0 and OUT_OF_MEMORY in flags:
-        raise OutOfMemoryError(f" in `{command}`", paths.memory_limit)
+        raise OutOfMemoryError(f" in `{command}`", paths.memory_limit, memory_advice(failed))
     shown = errors if returncode == 0 else errors[-STDERR_TAIL:]
     if len(shown) < len(errors):
         sys.stderr.write(f"(dbt wrote {len(errors):,} lines to stderr; the last {len(shown)}:)\n")
@@ -135,6 +140,17 @@ def run_dbt(
     if check and returncode != 0:
         raise DbtError(f"{command} failed (exit {returncode}); see above")
     return DbtResult(args=tuple(args), returncode=returncode)
+
+
+def memory_advice(failed_models: set[str]) -> str:
+    """What besides a higher memory_limit helps when dbt ran out of memory in
+    `failed_models`: smaller ml_training_features batches, when that model failed."""
+    if BATCHED_MODEL not in failed_models:
+        return ""
+    return (
+        f"lower {FEATURE_BATCH_ROWS_ENV} (the viewings {BATCHED_MODEL} builds at a time; default: "
+        "from the memory_limit), "
+    )
 
 
 def dbt_build(
