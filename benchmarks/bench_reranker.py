@@ -40,7 +40,7 @@ from sklearn.ensemble import RandomForestClassifier
 from benchmarks.measure import REPO, RESULTS, data_env, machine, run_step
 from movierec.evaluation import ranking_metrics
 from movierec.flows.steps import training_world
-from movierec.settings import ForestParams, Paths, TrainingMode
+from movierec.settings import ForestParams, NegativeSampling, Paths, TrainingMode
 from movierec.training import TrainingRows, training_rows
 from movierec.warehouse import (
     feature_batches,
@@ -75,9 +75,17 @@ def _top(keys: pl.DataFrame, scores: np.ndarray) -> pl.DataFrame:
     )
 
 
-def study(data: Path, split: str, held_out: Path | None) -> list[dict[str, object]]:
+def study(
+    data: Path,
+    split: str,
+    held_out: Path | None,
+    samplings: tuple[NegativeSampling, ...] = ("uniform", "retrieval", "masked"),
+    forests: dict[str, ForestParams] = FORESTS,
+) -> list[dict[str, object]]:
     """Rank retrieval's candidates every way on a copy of the warehouse of the data folder
-    `data`; one row per ranker."""
+    `data`, judged on the ratings after the lists' moment or, given, on `held_out`; one row
+    per ranker: the retrievers' orders, and each of `forests` trained with each negative
+    sampling of `samplings` (uniform negatives: the first forest only)."""
     contract = parse_feature_contract(FEATURES_YML.read_text())
     columns = contract.features
     with tempfile.TemporaryDirectory() as tmp:
@@ -104,10 +112,10 @@ def study(data: Path, split: str, held_out: Path | None) -> list[dict[str, objec
             truth = pl.read_parquet(held_out).select("user_id", "movie_id").unique()
         assert isinstance(truth, pl.DataFrame)
 
-        trained: dict[str, tuple[TrainingRows, float]] = {}
+        trained: dict[NegativeSampling, tuple[TrainingRows, float]] = {}
         # the masked world is built beside the copy, from the data folder's landed files
         paths = Paths(project_dir=REPO, data_dir=data, warehouse_path=copy)
-        for sampling in ("uniform", "retrieval", "masked"):
+        for sampling in samplings:
             started = time.perf_counter()
             mode = TrainingMode(mode="implicit", negative_sampling=sampling, sampling_seed=7)
             with training_world(paths, mode, print) as masked:
@@ -142,8 +150,8 @@ def study(data: Path, split: str, held_out: Path | None) -> list[dict[str, objec
         judged("user_knn rank alone", -matrix[:, columns.index("user_knn_rank")], 0, 0.0),
     ]
     for sampling, (rows, sampling_seconds) in trained.items():
-        forests = FORESTS if sampling != "uniform" else {"depth 20": FORESTS["depth 20"]}
-        for label, params in forests.items():
+        fitted = forests if sampling != "uniform" else dict(list(forests.items())[:1])
+        for label, params in fitted.items():
             started = time.perf_counter()
             forest = _forest(params).fit(rows.features, rows.labels)
             scores = forest.predict_proba(matrix)[:, 1]

@@ -9,14 +9,16 @@ alternating between rounds) lands the same world into a fresh data folder and ru
   nightly` (it trains, evaluates the new model and recommends);
 - `--movielens PATH`: ml-100k with 25 % of each user's ratings held out (`movierec ingest
   movielens PATH --holdout-share 0.25`), then `movierec nightly --no-evaluate-new-model`
-  with each checkout's benchmarks/movielens.toml: ingest done -> published lists.
+  with each checkout's benchmarks/movielens.toml: ingest done -> published lists;
+- `--scale 10x` (or 1x, 100x): a simulated world of that size (`benchmarks.measure.SCALES`),
+  then `movierec nightly --no-evaluate-new-model`, as the days benchmark runs it.
 
 Both checkouts run on this checkout's virtualenv, each with PYTHONPATH on its own package:
 
     git worktree add /tmp/before <commit>
     .venv/bin/python -m benchmarks.compare_nightly /tmp/before [--movielens PATH]
 
-Writes benchmarks/results/compare_{seed,movielens}.{md,json}.
+Writes benchmarks/results/compare_{seed,movielens,<scale>}.{md,json}.
 """
 
 from __future__ import annotations
@@ -33,7 +35,16 @@ import duckdb
 
 from benchmarks.bench_nightly import stage_times
 from benchmarks.compare_lists import compare
-from benchmarks.measure import REPO, RESULTS, StepResult, data_env, machine, run_step
+from benchmarks.measure import (
+    REPO,
+    RESULTS,
+    SCALES,
+    StepResult,
+    data_env,
+    machine,
+    run_step,
+    simulate_args,
+)
 
 
 def checkout_env(checkout: Path, data: Path, movielens: bool) -> dict[str, str]:
@@ -54,8 +65,13 @@ def commit_of(checkout: Path) -> str:
     return described.stdout.strip()
 
 
-def cold_nightly(checkout: Path, data: Path, label: str, movielens: Path | None) -> StepResult:
+def cold_nightly(
+    checkout: Path, data: Path, label: str, movielens: Path | None, scale: str | None
+) -> StepResult:
     env = checkout_env(checkout, data, movielens is not None)
+    if scale is not None:
+        run_step(scale, f"{label}: simulate", simulate_args(scale), env)
+        return run_step(scale, label, ["nightly", "--no-evaluate-new-model"], env)
     if movielens is None:
         run_step("seed", f"{label}: simulate", ["simulate"], env)
         return run_step("seed", label, ["nightly"], env)
@@ -119,8 +135,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("before", type=Path, help="the other checkout (a git worktree)")
     parser.add_argument("--movielens", type=Path, help="the ml-100k folder (u.data, ...)")
+    parser.add_argument("--scale", choices=sorted(SCALES), help="a simulated world this size")
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
+    if args.scale and args.movielens:
+        parser.error("--scale and --movielens are two different worlds: choose one")
     sides = {"before": args.before.resolve(), "after": REPO}
     runs: list[dict[str, object]] = []
     lists = ""
@@ -129,7 +148,7 @@ def main() -> None:
             order = ["before", "after"] if round_ % 2 else ["after", "before"]
             for side in order:
                 data = Path(tmp) / f"{side}-{round_}"
-                step = cold_nightly(sides[side], data, side, args.movielens)
+                step = cold_nightly(sides[side], data, side, args.movielens, args.scale)
                 runs.append(
                     {
                         "round": round_,
@@ -147,7 +166,13 @@ def main() -> None:
             counts = compare(before / "movierec.duckdb", after / "movierec.duckdb")
             lists = ", ".join(f"{k} {v:,}" for k, v in counts.items())
     result: dict[str, object] = {
-        "world": "ml-100k, 25 % held out per user" if args.movielens else "the seed's world",
+        "world": (
+            "ml-100k, 25 % held out per user"
+            if args.movielens
+            else f"a simulated {args.scale} world (no evaluation)"
+            if args.scale
+            else "the seed's world"
+        ),
         "date": f"{datetime.now(UTC):%Y-%m-%d}",
         "machine": machine(),
         "before": commit_of(sides["before"]),
@@ -161,7 +186,13 @@ def main() -> None:
     }
     report = render(result)
     print(report)
-    name = "compare_movielens" if args.movielens else "compare_seed"
+    name = (
+        "compare_movielens"
+        if args.movielens
+        else f"compare_{args.scale}"
+        if args.scale
+        else "compare_seed"
+    )
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"{name}.md").write_text(report)
     (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n")

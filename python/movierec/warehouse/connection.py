@@ -12,14 +12,23 @@ from movierec.errors import NoDataError
 from movierec.settings import Paths, parse_size
 
 
+# How much write-ahead log DuckDB lets grow before it checkpoints (default 16 MB). Scoring
+# rewrites its requests a chunk at a time (about 4 MB of log a chunk), and each checkpoint
+# costs seconds that grow with the warehouse: at 10x, 6-9 s every 4th chunk of 58 under the
+# default (docs/memory.md). The log lives beside the file until the connection closes.
+CHECKPOINT_THRESHOLD = "1GiB"
+
+
 def connect(paths: Paths, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse under the installation's memory_limit, spilling beside the file;
-    close it before dbt runs (DuckDB admits one writing process)."""
+    """Open the warehouse under the installation's memory_limit, spilling beside the file and
+    checkpointing after CHECKPOINT_THRESHOLD of log; close it before dbt runs (DuckDB admits
+    one writing process)."""
     if not paths.warehouse_path.exists():
         raise NoDataError(f"no warehouse at {paths.warehouse_path}: run `movierec build` first")
     config: dict[str, str | bool | int | float | list[str]] = {
         "memory_limit": paths.memory_limit,
         "temp_directory": str(paths.spill_dir(paths.warehouse_path)),
+        "checkpoint_threshold": CHECKPOINT_THRESHOLD,
     }
     return duckdb.connect(str(paths.warehouse_path), read_only=read_only, config=config)
 
