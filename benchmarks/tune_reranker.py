@@ -47,6 +47,15 @@ GRID = {
     "depth 12, leaf 200": ForestParams(
         n_estimators=100, max_depth=12, min_samples_leaf=200, class_weight=None
     ),
+    "depth 16, leaf 200": ForestParams(
+        n_estimators=100, max_depth=16, min_samples_leaf=200, class_weight=None
+    ),
+    "depth 12, leaf 500": ForestParams(
+        n_estimators=100, max_depth=12, min_samples_leaf=500, class_weight=None
+    ),
+    "depth 12, leaf 1000": ForestParams(
+        n_estimators=100, max_depth=12, min_samples_leaf=1000, class_weight=None
+    ),
     "depth 12, leaf 50, half the features": ForestParams(
         n_estimators=100, max_depth=12, min_samples_leaf=50, class_weight=None, max_features=0.5
     ),

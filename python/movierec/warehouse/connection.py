@@ -11,7 +11,6 @@ import polars as pl
 from movierec.errors import NoDataError
 from movierec.settings import Paths, parse_size
 
-
 # How much write-ahead log DuckDB lets grow before it checkpoints (default 16 MB). Scoring
 # rewrites its requests a chunk at a time (about 4 MB of log a chunk), and each checkpoint
 # costs seconds that grow with the warehouse: at 10x, 6-9 s every 4th chunk of 58 under the
