@@ -134,4 +134,4 @@ def test_the_movielens_config_asks_for_the_masked_regularised_re_ranker() -> Non
         loaded.forest.max_depth,
         loaded.forest.min_samples_leaf,
         loaded.forest.class_weight,
-    ) == (100, 12, 50, None)
+    ) == (100, 12, 200, None)
