@@ -122,7 +122,7 @@ def test_default_forest_is_the_validated_one() -> None:
 
 
 def test_the_movielens_config_asks_for_the_masked_regularised_re_ranker() -> None:
-    """benchmarks/movielens.toml: masked-history training, 100 trees of depth 12 with 50
+    """benchmarks/movielens.toml: masked-history training, 100 trees of depth 12 with 200
     rows per leaf and no class weights ("none": TOML has no null)."""
     repo = Path(__file__).resolve().parents[3]
     loaded = load({"MOVIEREC_CONFIG": str(repo / "benchmarks" / "movielens.toml")})
