@@ -14,7 +14,7 @@ from movierec.settings import Paths, parse_size
 # How much write-ahead log DuckDB lets grow before it checkpoints (default 16 MB). Scoring
 # rewrites its requests a chunk at a time (about 4 MB of log a chunk), and each checkpoint
 # costs seconds that grow with the warehouse: at 10x, 6-9 s every 4th chunk of 58 under the
-# default (docs/memory.md). The log lives beside the file until the connection closes.
+# default (docs/scoring.md). The log lives beside the file until the connection closes.
 CHECKPOINT_THRESHOLD = "1GiB"
 
 
