@@ -38,5 +38,6 @@
 
 {#- Laplace-smoothed like rate: 0.5 with no history, tending to likes / views. -#}
 {% macro smoothed_rate(likes, views) -%}
-    (coalesce({{ likes }}, 0) + 1.0) / (coalesce({{ views }}, 0) + 2.0)
+    (cast(coalesce({{ likes }}, 0) as {{ type_double() }}) + 1)
+    / (cast(coalesce({{ views }}, 0) as {{ type_double() }}) + 2)
 {%- endmacro %}

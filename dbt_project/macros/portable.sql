@@ -64,3 +64,21 @@
         as {{ type_double() }}
     )
 {%- endmacro %}
+
+{#- A source column's `data_type` (DuckDB's spelling: varchar, bigint, varchar[]...) as the
+    engine spells it. -#}
+{% macro column_type(data_type) -%}
+    {{ return(adapter.dispatch('column_type', 'movierec')(data_type)) }}
+{%- endmacro %}
+
+{% macro default__column_type(data_type) -%}
+    {{ return(data_type) }}
+{%- endmacro %}
+
+{% macro spark__column_type(data_type) -%}
+    {%- set spelled = data_type | trim | lower -%}
+    {%- if spelled.endswith('[]') -%}
+        {{ return('array<' ~ spark__column_type(spelled[:-2]) ~ '>') }}
+    {%- endif -%}
+    {{ return({'varchar': 'string', 'text': 'string', 'integer': 'int'}.get(spelled, spelled)) }}
+{%- endmacro %}
