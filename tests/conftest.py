@@ -24,6 +24,7 @@ SHARED_WORLDS: dict[str, str] = {
     "tests/integration/test_bi_access.py": "warehouse",
     "tests/integration/test_report.py": "warehouse",
     "tests/integration/test_movielens.py": "movielens",
+    "tests/integration/test_spark.py": "both_engines",
 }
 
 

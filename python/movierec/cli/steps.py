@@ -17,6 +17,7 @@ from movierec.cli._common import (
     settings,
 )
 from movierec.settings import (
+    Engine,
     EvaluateSettings,
     PublishSettings,
     RecommendSettings,
@@ -33,10 +34,21 @@ def build(
         str | None, typer.Option(help="dbt node selection, as in `dbt build --select`.")
     ] = None,
     on_bad_rows: OnBadRows = PublishSettings.on_bad_rows,
+    engine: Annotated[
+        Engine,
+        typer.Option(
+            help="'duckdb': build a copy of the warehouse and publish it. 'spark': build the "
+            "landed-data models on Apache Spark under data/spark/ (docs/spark.md)."
+        ),
+    ] = "duckdb",
 ) -> None:
     """Check the landed files, `dbt build` (run + test) a copy of the warehouse, publish it."""
     paths = settings().paths
     publishing = publish_settings(on_bad_rows)
+    if engine == "spark":
+        with reported():
+            flows.spark_build(paths, select, publishing.on_bad_rows, say)
+        return
     with reported(paths):
         record = flows.build(paths, select, publishing, say)
     say(f"published {record.run_id} -> {paths.warehouse_path}")

@@ -12,6 +12,7 @@ from movierec.flows.land import (
 from movierec.flows.nightly import NightlyResult, nightly, training_due
 from movierec.flows.ops import latest_runs, roll_back
 from movierec.flows.publish import AUDITED_TABLES, Run, carried_tables, warehouse_run
+from movierec.flows.spark import spark_build
 from movierec.flows.steps import build, evaluate, recommend_step, report, train
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "roll_back",
     "simulate",
     "simulate_days",
+    "spark_build",
     "train",
     "training_due",
     "validate",

@@ -142,7 +142,9 @@ def latest_run_failures(con: duckdb.DuckDBPyConnection, expected_run: str | None
     return failures
 
 
-def _check_landed(paths: Paths, on_bad_rows: BadRows) -> LandedCheck:
+def check_landing(paths: Paths, on_bad_rows: BadRows) -> LandedCheck:
+    """Every landed file against the raw contract: a file problem, or a bad row when bad
+    rows fail the run, raises RawContractError."""
     contract = parse_contract(paths.sources_yml.read_text())
     check = check_landed(paths.raw_dir, contract, utc_now())
     fatal = check.file_problems + (check.row_problems if on_bad_rows == "fail" else ())
@@ -307,7 +309,7 @@ def _run(
                 f"{len(pending)} erasure request(s) are pending; only `movierec nightly` "
                 "(which writes a fresh warehouse) may publish until they are applied"
             )
-        landed = _check_landed(paths, settings.on_bad_rows)
+        landed = check_landing(paths, settings.on_bad_rows)
         quarantine = settings.on_bad_rows == "quarantine"
         if landed.bad_rows.num_rows and quarantine:
             for problem in landed.row_problems:

@@ -50,6 +50,11 @@ class Paths:
         return self.data_dir / "raw"
 
     @property
+    def spark_dir(self) -> Path:
+        """The Spark engine's warehouse (docs/spark.md): its metastore and its tables."""
+        return self.data_dir / "spark"
+
+    @property
     def dbt_project_dir(self) -> Path:
         return self.project_dir / "dbt_project"
 

@@ -18,6 +18,9 @@ NegativeSampling = Literal["uniform", "popularity", "retrieval", "masked"]
 Split = Literal["time", "random"]
 CandidateSource = Literal["retrieval", "shortlist", "exhaustive"]
 BadRows = Literal["fail", "quarantine"]
+# The engine dbt builds the warehouse on: DuckDB (embedded, the default) or Apache Spark
+# (docs/spark.md).
+Engine = Literal["duckdb", "spark"]
 # The most viewings a model trains on (TrainingMode.max_rows), chosen by
 # benchmarks/bench_training_rows.py: list quality against rows used, at 10x (docs/model.md).
 MAX_TRAINING_ROWS = 400_000

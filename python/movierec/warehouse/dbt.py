@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from movierec.errors import DbtError, DiskFullError, OutOfMemoryError
-from movierec.settings import FEATURE_BATCH_ROWS_ENV, Paths
+from movierec.settings import FEATURE_BATCH_ROWS_ENV, Engine, Paths
 from movierec.warehouse.batches import BATCHED_MODEL, WINDOW_ENV, build_windows
 from movierec.warehouse.incremental import BuildPlan
+from movierec.warehouse.spark import SPARK_TARGET, spark_env
 
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 # dbt's stderr holds Python warnings and, on a full disk, a traceback per log line it could
@@ -34,6 +35,10 @@ FAILED_MODEL = re.compile(r"Error in model (\w+)")
 SKIP_UNIT_TESTS = ("--exclude-resource-type", "unit_test")
 BEFORE_PYTHON = ("--exclude", "source:ml_outputs+", *SKIP_UNIT_TESTS)
 AFTER_PYTHON = ("--select", "source:ml_outputs+", *SKIP_UNIT_TESTS)
+
+
+# dbt's artefacts (target/) of each engine, under the installation's data/dbt/
+TARGET_DIRS: dict[Engine, str] = {"duckdb": "target", "spark": "spark-target"}
 
 
 @dataclass(frozen=True)
@@ -80,9 +85,11 @@ def run_dbt(
     *,
     check: bool = True,
     extra_env: Mapping[str, str] | None = None,
+    engine: Engine = "duckdb",
 ) -> DbtResult:
-    """Run dbt against this installation's warehouse, streaming its output; `extra_env`
-    adds to its environment.
+    """Run dbt against this installation's warehouse on `engine` (profiles.yml's default
+    DuckDB target, or its spark target), streaming its output; `extra_env` adds to its
+    environment.
 
     With `check`, a failure raises: DiskFullError or OutOfMemoryError when dbt's output
     says so (its stderr then stays unprinted), DbtError otherwise.
@@ -93,15 +100,19 @@ def run_dbt(
         **os.environ,
         **relative_dbt_env(paths),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        # per-installation dbt artefacts, so two warehouses never share target/
-        "DBT_TARGET_PATH": str(paths.data_dir / "dbt" / "target"),
+        # per-installation dbt artefacts, so two warehouses never share target/, and per
+        # engine, so switching engines does not make dbt parse the project again
+        "DBT_TARGET_PATH": str(paths.data_dir / "dbt" / TARGET_DIRS[engine]),
         "DBT_LOG_PATH": str(paths.data_dir / "dbt" / "logs"),
         # dbt writes into a pipe now: line by line, so progress still streams
         "PYTHONUNBUFFERED": "1",
         # ml_training_features is one query unless a build in batches says otherwise
         WINDOW_ENV: "{}",
+        **(spark_env(paths) if engine == "spark" else {}),
         **(extra_env or {}),
     }
+    if engine == "spark":
+        args = [*args, "--target", SPARK_TARGET]
     process = subprocess.Popen(
         dbt_command(paths, args),
         env=env,

@@ -23,7 +23,9 @@ final as (
         count(*) as interactions,
         count(distinct interactions.user_id) as active_users,
         sum(case when interactions.is_liked then 1 else 0 end) as likes,
-        avg(case when interactions.is_liked then 1.0 else 0.0 end) as like_rate,
+        avg(
+            cast(case when interactions.is_liked then 1 else 0 end as {{ type_double() }})
+        ) as like_rate,
         avg(interactions.watch_fraction) as avg_watch_fraction
     from interactions
     inner join users

@@ -1,0 +1,77 @@
+"""The edge where movierec meets Apache Spark (docs/spark.md): the environment of dbt's
+`spark` target (profiles.yml), and a pyspark session of this process on the same metastore
+and tables, with the settings that target gives its own session."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+import jinja2
+import pyarrow as pa
+import yaml
+
+from movierec.settings import Paths
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+SPARK_TARGET = "spark"
+SPARK_DIR_ENV = "MOVIEREC_SPARK_DIR"
+
+
+def spark_env(paths: Paths, *, absolute: bool = False) -> dict[str, str]:
+    """What the spark target (and any pyspark) needs: where the installation's Spark
+    warehouse is (relative to the data folder, which dbt runs in, or `absolute`), the
+    Python its workers run (this one), and a loopback address to bind to."""
+    spark_dir = paths.spark_dir if absolute else os.path.relpath(paths.spark_dir, paths.data_dir)
+    return {
+        SPARK_DIR_ENV: str(spark_dir),
+        "PYSPARK_PYTHON": sys.executable,
+        "SPARK_LOCAL_IP": os.environ.get("SPARK_LOCAL_IP", "127.0.0.1"),
+    }
+
+
+def session_parameters(paths: Paths, env: Mapping[str, str]) -> dict[str, str]:
+    """The `server_side_parameters` of profiles.yml's spark target, rendered as dbt renders
+    them (`env_var` reads `env`, then this process's environment): the one place the
+    session's settings are written."""
+
+    def env_var(name: str, default: str | None = None) -> str:
+        value = env.get(name, os.environ.get(name, default))
+        if value is None:
+            raise KeyError(f"profiles.yml: environment variable {name} is not set")
+        return value
+
+    rendered = jinja2.Template((paths.project_dir / "profiles.yml").read_text()).render(
+        env_var=env_var
+    )
+    target = yaml.safe_load(rendered)["movierec"]["outputs"][SPARK_TARGET]
+    return {str(k): str(v) for k, v in target.get("server_side_parameters", {}).items()}
+
+
+@contextmanager
+def spark_session(paths: Paths) -> Iterator[SparkSession]:
+    """A local pyspark session on the installation's Spark warehouse (the metastore and
+    tables dbt's spark target builds), stopped on exit. One process at a time may hold the
+    metastore: never while dbt runs on it."""
+    env = spark_env(paths, absolute=True)
+    os.environ.update({k: v for k, v in env.items() if k != SPARK_DIR_ENV})
+    from pyspark.sql import SparkSession
+
+    builder = SparkSession.builder.enableHiveSupport()
+    for key, value in session_parameters(paths, env).items():
+        builder = builder.config(key, value)
+    session = builder.getOrCreate()
+    try:
+        yield session
+    finally:
+        session.stop()
+
+
+def read_spark_table(session: SparkSession, name: str) -> pa.Table:
+    """A whole Spark table (or view) as Arrow."""
+    return session.table(name).toArrow()

@@ -1,0 +1,32 @@
+"""The Spark engine's settings: profiles.yml's spark target, read once by dbt and Python."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from movierec.warehouse.spark import SPARK_DIR_ENV, session_parameters, spark_env
+from tests.conftest import REPO
+from tests.integration.harness import paths_for
+
+
+def test_dbt_finds_the_spark_warehouse_relative_to_the_data_folder(tmp_path: Path) -> None:
+    env = spark_env(paths_for(tmp_path / "data"))
+    assert env[SPARK_DIR_ENV] == "spark"
+    assert env["PYSPARK_PYTHON"] == sys.executable
+
+
+def test_python_opens_the_metastore_and_tables_dbt_builds(tmp_path: Path) -> None:
+    """The session Python opens has the spark target's settings, with the installation's
+    Spark folder absolute, so it finds the same metastore from any working directory."""
+    paths = paths_for(tmp_path / "data")
+    spark_dir = paths.data_dir / "spark"
+    parameters = session_parameters(paths, spark_env(paths, absolute=True))
+    assert paths.project_dir == REPO
+    assert parameters["spark.sql.warehouse.dir"] == f"{spark_dir}/tables"
+    assert parameters["spark.hadoop.javax.jdo.option.ConnectionURL"] == (
+        f"jdbc:derby:;databaseName={spark_dir}/metastore_db;create=true"
+    )
+    assert parameters["spark.sql.session.timeZone"] == "UTC"
+    assert parameters["spark.master"] == os.environ.get("MOVIEREC_SPARK_MASTER", "local[*]")
