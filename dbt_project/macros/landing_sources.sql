@@ -13,12 +13,13 @@
 {% macro default__register_landing_sources() %}{% endmacro %}
 
 {% macro spark__register_landing_sources() %}
+    {%- set statements = [] -%}
     {%- if execute -%}
         {%- set raw_dir = env_var('MOVIEREC_RAW_DIR', 'data/raw') -%}
         {%- for source in graph.sources.values() if source.source_name == 'landing' -%}
             {%- set folder = raw_dir ~ '/' ~ source.name -%}
-            {%- do run_query('create schema if not exists ' ~ source.schema) -%}
-            {%- do run_query(
+            {%- do statements.append('create schema if not exists ' ~ source.schema) -%}
+            {%- do statements.append(
                 'create or replace view ' ~ source.schema ~ '.' ~ source.identifier
                 ~ " as select *, concat('" ~ folder ~ "/', _metadata.file_name) as filename,"
                 ~ ' _metadata.row_index as file_row_number'
@@ -26,4 +27,5 @@
             ) -%}
         {%- endfor -%}
     {%- endif -%}
+    {{ hook_statements(statements) }}
 {% endmacro %}

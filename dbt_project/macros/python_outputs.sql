@@ -7,6 +7,7 @@
     `column_type` spells them for the engine.
 -#}
 {% macro create_python_output_tables() %}
+    {%- set statements = [] -%}
     {%- if execute -%}
         {%- for source in graph.sources.values()
             if source.source_name in ('ml_outputs', 'scoring', 'ops') -%}
@@ -14,32 +15,53 @@
             {%- for column in source.columns.values() -%}
                 {%- do columns.append(column.name ~ ' ' ~ column_type(column.data_type)) -%}
             {%- endfor -%}
-            {%- do run_query('create schema if not exists ' ~ source.schema) -%}
-            {%- do create_empty_table(
+            {%- do statements.append('create schema if not exists ' ~ source.schema) -%}
+            {%- do statements.extend(create_empty_table(
                 source.schema ~ '.' ~ source.name, columns,
                 replace=source.source_name == 'scoring'
-            ) -%}
+            )) -%}
         {%- endfor -%}
     {%- endif -%}
+    {{ hook_statements(statements) }}
 {% endmacro %}
 
-{#- An empty table of `columns` ("name type" each); `replace`: drop one that exists. -#}
+{#- The statements creating an empty table of `columns` ("name type" each); `replace`:
+    instead of one that exists. -#}
 {% macro create_empty_table(name, columns, replace) -%}
     {{ return(adapter.dispatch('create_empty_table', 'movierec')(name, columns, replace)) }}
 {%- endmacro %}
 
 {% macro default__create_empty_table(name, columns, replace) -%}
-    {%- do run_query(
+    {{ return([
         ('create or replace table ' if replace else 'create table if not exists ')
         ~ name ~ ' (' ~ columns | join(', ') ~ ')'
-    ) -%}
+    ]) }}
 {%- endmacro %}
 
 {% macro spark__create_empty_table(name, columns, replace) -%}
-    {%- if replace -%}
-        {%- do run_query('drop table if exists ' ~ name) -%}
+    {%- set create = 'create table if not exists ' ~ name
+        ~ ' (' ~ columns | join(', ') ~ ') using parquet' -%}
+    {{ return((['drop table if exists ' ~ name] if replace else []) + [create]) }}
+{%- endmacro %}
+
+{#-
+    A hook's statements: DuckDB runs them as the hook's SQL, one script. Spark runs one
+    statement per call, so they run here, one by one, when the hook runs (not when a
+    command such as `dbt docs generate` only renders it), and the hook's SQL is empty.
+-#}
+{% macro hook_statements(statements) -%}
+    {{ return(adapter.dispatch('hook_statements', 'movierec')(statements)) }}
+{%- endmacro %}
+
+{% macro default__hook_statements(statements) -%}
+    {{ return(statements | join(';\n')) }}
+{%- endmacro %}
+
+{% macro spark__hook_statements(statements) -%}
+    {%- if flags.WHICH in ('build', 'run', 'test', 'seed', 'snapshot') -%}
+        {%- for statement in statements -%}
+            {%- do run_query(statement) -%}
+        {%- endfor -%}
     {%- endif -%}
-    {%- do run_query(
-        'create table if not exists ' ~ name ~ ' (' ~ columns | join(', ') ~ ') using parquet'
-    ) -%}
+    {{ return('') }}
 {%- endmacro %}

@@ -7,13 +7,17 @@ from datetime import datetime
 from pathlib import Path
 
 import duckdb
+import polars as pl
 import pyarrow.parquet as pq
 import pytest
 
 from movierec.errors import RawContractError, SettingsError
 from movierec.flows import spark_build
 from movierec.land import record_landed
+from movierec.model import registered_model
+from movierec.scoring.spark import rank_on_spark
 from movierec.settings import Paths
+from movierec.warehouse import query_frame
 from movierec.warehouse.parity import table_differences
 from movierec.warehouse.spark import read_spark_table, spark_session
 from tests.integration.harness import N_INTERACTIONS, N_MOVIES, N_USERS, paths_for, run_cli
@@ -25,16 +29,16 @@ SCHEMAS = ("staging", "intermediate", "core", "ml", "kpi")
 
 @pytest.fixture(scope="module")
 def both_engines(tmp_path_factory: pytest.TempPathFactory) -> Paths:
-    """The tests' small world (seed 11), built by `movierec build` on DuckDB and by
-    `movierec build --engine spark`."""
+    """The tests' small world (seed 11): `movierec nightly` on DuckDB (build, train,
+    recommend, publish), and `movierec build --engine spark`."""
     paths = paths_for(tmp_path_factory.mktemp("engines"))
     simulated = run_cli(
         paths, "simulate", "--users", str(N_USERS), "--movies", str(N_MOVIES),
         "--interactions", str(N_INTERACTIONS), "--seed", "11",
     )  # fmt: skip
     assert simulated.returncode == 0, simulated.stderr
-    for engine in ("duckdb", "spark"):
-        built = run_cli(paths, "build", "--engine", engine)
+    for command in (["nightly"], ["build", "--engine", "spark"]):
+        built = run_cli(paths, *command)
         assert built.returncode == 0, built.stdout + built.stderr
     return paths
 
@@ -69,6 +73,34 @@ def test_every_table_spark_builds_equals_duckdbs(both_engines: Paths) -> None:
     } <= set(tables)
     assert training_rows == N_INTERACTIONS
     assert {name: found for name, found in differences.items() if found} == {}
+
+
+def test_spark_ranks_every_user_as_the_duckdb_nightly_did(both_engines: Paths) -> None:
+    """The nightly's registered model, scored on Spark partition by partition over Spark's
+    retrieval and features, gives every user the list the DuckDB nightly published: the
+    same films at the same ranks, the same scores to float32 precision."""
+    with duckdb.connect(str(both_engines.warehouse_path), read_only=True) as con:
+        model = registered_model(con)
+        published = query_frame(
+            con,
+            "select user_id, recommendation_rank as rank, movie_id, score "
+            "from ml.ml_recommendations_latest order by user_id, rank",
+        )
+    with spark_session(both_engines) as session:
+        ranked = rank_on_spark(
+            session, Path(model.onnx_path).read_bytes(), model.features, top_n=10
+        )
+    on_spark = pl.from_arrow(ranked)
+    assert isinstance(on_spark, pl.DataFrame)
+    on_spark = on_spark.sort("user_id", "rank")
+    assert published.height == N_USERS * 10
+    assert on_spark.select("user_id", "rank", "movie_id").equals(
+        published.select("user_id", "rank", "movie_id").cast(
+            on_spark.select("user_id", "rank", "movie_id").schema
+        )
+    )
+    gaps = on_spark["score"].to_numpy().astype(float) - published["score"].to_numpy()
+    assert float(abs(gaps).max()) < 1e-6
 
 
 def test_a_spark_build_checks_the_landed_files_first(tmp_path: Path) -> None:
