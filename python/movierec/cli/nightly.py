@@ -20,7 +20,9 @@ from movierec.cli._common import (
 )
 from movierec.settings import (
     AuditSettings,
+    Engine,
     NightlySettings,
+    Paths,
     PublishSettings,
     RecommendSettings,
 )
@@ -52,6 +54,13 @@ def nightly(
             "the published one could be continued with the new landed files only."
         ),
     ] = NightlySettings.full_refresh,
+    engine: Annotated[
+        Engine,
+        typer.Option(
+            help="'duckdb': the published warehouse file. 'spark': the same models, training "
+            "and ranking on Apache Spark, under data/spark/ (docs/spark.md)."
+        ),
+    ] = "duckdb",
 ) -> None:
     """The nightly batch, built on a copy of the published warehouse (new landed files
     only) or in a fresh file, and published only if every test and the audit pass: check
@@ -60,6 +69,18 @@ def nightly(
     loaded = settings(training_mode=training_mode)
     paths = loaded.paths
     publishing = publish_settings(on_bad_rows, keep_versions, min_row_ratio, max_row_ratio)
+    if engine == "spark":
+        with reported():
+            on_spark = flows.spark_nightly(
+                paths,
+                loaded.train_settings(),
+                RecommendSettings(top_n=top_n),
+                retrain,
+                publishing.on_bad_rows,
+                progress=say,
+            )
+        _print_spark_summary(paths, on_spark)
+        return
     with reported(paths):
         policy = NightlySettings(
             max_model_age_days=max_model_age_days,
@@ -92,3 +113,17 @@ def nightly(
     typer.echo(f"  rows        {record.row_counts}")
     typer.echo(f"  warehouse   {paths.warehouse_path}")
     typer.echo(f"  report      {paths.report_path}")
+
+
+def _print_spark_summary(paths: Paths, result: flows.SparkNightly) -> None:
+    summary = result.summary
+    typer.echo(f"\nnightly summary on Spark ({summary.run_id})")
+    for step, seconds in result.steps.items():
+        typer.echo(f"  {step:<22} {seconds:7.1f} s")
+    typer.echo(f"  model       {summary.model_id}" + (" (new)" if result.trained else ""))
+    typer.echo(
+        f"  run         {summary.users:,} users, {summary.recommendations:,} rows, "
+        f"{summary.pairs_scored:,} pairs scored, {summary.cold_start_users:,} users without "
+        "history"
+    )
+    typer.echo(f"  warehouse   {paths.spark_dir} (ml.ml_recommendations_latest)")

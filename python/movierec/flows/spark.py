@@ -1,17 +1,39 @@
 """The warehouse on Apache Spark (docs/spark.md): the landed files checked as for DuckDB,
-then the same dbt models built and tested by dbt's spark target, from all landed files."""
+the same dbt models built and tested by dbt's spark target from all landed files, and the
+nightly's Python steps (training, ranking) on a pyspark session over the same tables."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 
 from movierec.errors import SettingsError
 from movierec.flows.publish import check_landing
-from movierec.settings import BadRows, Paths
-from movierec.warehouse import BEFORE_PYTHON, run_dbt
+from movierec.model import LATEST_MODEL_SQL, ModelRecord, model_record
+from movierec.scoring import RunSummary, recommend_on_spark
+from movierec.settings import BadRows, Paths, RecommendSettings, TrainSettings
+from movierec.training import TrainResult, train_on_spark
+from movierec.warehouse import (
+    AFTER_PYTHON,
+    BEFORE_PYTHON,
+    parse_feature_contract,
+    run_dbt,
+    spark_session,
+)
 
 Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class SparkNightly:
+    """What `nightly --engine spark` did: each step's seconds, the run it wrote, and the
+    model it trained (None: the latest registered one served)."""
+
+    steps: dict[str, float]
+    summary: RunSummary
+    trained: TrainResult | None
 
 
 def spark_build(
@@ -32,3 +54,48 @@ def spark_build(
     seconds = time.perf_counter() - started
     progress(f"built the Spark warehouse in {seconds:.1f} s -> {paths.spark_dir}")
     return seconds
+
+
+def spark_nightly(
+    paths: Paths,
+    training: TrainSettings,
+    scoring: RecommendSettings,
+    retrain: bool,
+    on_bad_rows: BadRows,
+    progress: Progress,
+) -> SparkNightly:
+    """The nightly on Spark: check the landed files -> dbt build -> train when no model is
+    registered on Spark (or `retrain`) -> rank every user -> dbt build of the models that
+    read the Python steps' outputs (ml_models, ml_recommendations, the KPI models)."""
+    steps = {"dbt build": spark_build(paths, None, on_bad_rows, progress)}
+    contract = parse_feature_contract(paths.ml_features_yml.read_text())
+    with spark_session(paths) as session:
+        started = time.perf_counter()
+        latest = session.sql(LATEST_MODEL_SQL).toArrow().to_pylist()
+        model: ModelRecord | None = (
+            None
+            if retrain or not latest
+            else model_record([_naive(value) for value in latest[0].values()])
+        )
+        trained = None
+        if model is None:
+            trained = train_on_spark(session, contract, paths.models_dir, training, progress)
+            model = trained.record
+            steps["train + export"] = time.perf_counter() - started
+            progress(f"registered {model.model_id} in {trained.seconds:.1f} s")
+        started = time.perf_counter()
+        summary = recommend_on_spark(session, model, scoring)
+        steps["recommend"] = time.perf_counter() - started
+        progress(
+            f"ranked {summary.users:,} users ({summary.pairs_scored:,} pairs scored) "
+            f"in {summary.seconds:.1f} s"
+        )
+    started = time.perf_counter()
+    run_dbt(paths, ["build", *AFTER_PYTHON], engine="spark")
+    steps["dbt build (outputs)"] = time.perf_counter() - started
+    return SparkNightly(steps, summary, trained)
+
+
+def _naive(value: object) -> object:
+    """A timestamp read from Spark as Arrow (UTC) without its zone, as DuckDB gives it."""
+    return value.replace(tzinfo=None) if isinstance(value, datetime) else value

@@ -22,10 +22,12 @@ from movierec.model.onnx import (
     top_n_sets,
 )
 from movierec.model.registry import (
+    LATEST_MODEL_SQL,
     ModelRecord,
     insert_model,
     latest_model,
     load_scorer,
+    model_record,
     new_model_id,
     registered_model,
     sha256_of,
@@ -34,6 +36,7 @@ from movierec.model.registry import (
 
 __all__ = [
     "INPUT_NAME",
+    "LATEST_MODEL_SQL",
     "MAX_ABS_DIFF",
     "OUTPUT_NAME",
     "Agreement",
@@ -48,6 +51,7 @@ __all__ = [
     "insert_model",
     "latest_model",
     "load_scorer",
+    "model_record",
     "new_model_id",
     "positive_probability",
     "random_split",

@@ -24,7 +24,8 @@ MAX_ABS_DIFF = 1e-5
 
 
 def to_onnx(forest: RandomForestClassifier, n_features: int) -> bytes:
-    """Serialise the forest as an ONNX graph: float32 [n, f] -> probabilities [n, 2].
+    """Serialise the forest as an ONNX graph: float32 [n, f] -> probabilities [n, 2]; the
+    same forest always gives the same bytes.
 
     skl2onnx ends a classifier with a ZipMap (a list of dicts, slow to read back); asking
     it for plain tensors through `options=` makes conversion several times slower, so we
@@ -34,6 +35,13 @@ def to_onnx(forest: RandomForestClassifier, n_features: int) -> bytes:
         forest, initial_types=[(INPUT_NAME, FloatTensorType([None, n_features]))]
     )
     graph = model.graph
+    # skl2onnx names the graph with a random UUID and lists its opsets in set order (which
+    # string hashing varies from process to process): the same forest must give the same
+    # bytes (and sha256) in any process, whichever engine's rows it was fitted on
+    graph.name = "movierec_forest"
+    opsets = sorted(model.opset_import, key=lambda opset: opset.domain)
+    del model.opset_import[:]
+    model.opset_import.extend(opsets)
     ensemble = next(n for n in graph.node if n.op_type == "TreeEnsembleClassifier")
     kept = [n for n in graph.node if n is ensemble]
     del graph.node[:]

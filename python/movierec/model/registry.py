@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from pathlib import Path
@@ -93,20 +94,27 @@ def insert_model(
         raise
 
 
-def latest_model(con: duckdb.DuckDBPyConnection) -> ModelRecord | None:
-    """The most recently registered model, if any."""
-    columns = ", ".join(f.name for f in fields(ModelRecord))
-    rows = con.execute(
-        f"select {columns} from ml_outputs.model_registry "
-        "order by created_at desc, model_id desc limit 1"
-    ).fetchall()
-    if not rows:
-        return None
-    values = dict(zip([f.name for f in fields(ModelRecord)], rows[0], strict=True))
+# The most recently registered model's row (the columns of ModelRecord, in order), on any
+# engine.
+LATEST_MODEL_SQL = (
+    f"select {', '.join(f.name for f in fields(ModelRecord))} from ml_outputs.model_registry "
+    "order by created_at desc, model_id desc limit 1"
+)
+
+
+def model_record(row: Sequence[object]) -> ModelRecord:
+    """A ModelRecord from a row of LATEST_MODEL_SQL."""
+    values: dict[str, Any] = dict(zip([f.name for f in fields(ModelRecord)], row, strict=True))
     values["features"] = tuple(json.loads(values["features"]))
     values["params"] = json.loads(values["params"])
     values["training"] = json.loads(values["training"] or '{"mode": "explicit"}')
     return ModelRecord(**values)
+
+
+def latest_model(con: duckdb.DuckDBPyConnection) -> ModelRecord | None:
+    """The most recently registered model, if any."""
+    rows = con.execute(LATEST_MODEL_SQL).fetchall()
+    return model_record(rows[0]) if rows else None
 
 
 def registered_model(con: duckdb.DuckDBPyConnection) -> ModelRecord:

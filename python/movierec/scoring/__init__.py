@@ -10,6 +10,7 @@ from movierec.scoring.recommend import (
     recommend,
     users_to_rescore,
 )
+from movierec.scoring.spark import rank_on_spark, recommend_on_spark
 
 __all__ = [
     "TOP_N_SCHEMA",
@@ -19,7 +20,9 @@ __all__ = [
     "exhaustive_match_share",
     "exhaustive_top_n",
     "new_recommendation_run_id",
+    "rank_on_spark",
     "rank_users",
     "recommend",
+    "recommend_on_spark",
     "users_to_rescore",
 ]

@@ -114,10 +114,7 @@ def recommend(
     generated_at = datetime.now(UTC).replace(tzinfo=None)
     top_n = ranking.top_n
     (cold_start,) = con.execute(
-        "select count(*) from core.dim_users as users where not exists ("
-        "select 1 from core.fct_interactions as seen where seen.user_id = users.user_id "
-        "and seen.interacted_at < $moment)",
-        {"moment": ranking.features_as_of},
+        sql_file("movierec.scoring", "cold_start_users"), {"moment": ranking.features_as_of}
     ).fetchall()[0]
     con.execute("begin transaction")
     try:

@@ -5,33 +5,32 @@ onnxruntime thread per task). What leaves this module is Arrow."""
 
 from __future__ import annotations
 
-import re
+import time
 from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
-from movierec.model import OnnxScorer
-from movierec.scoring.ranking import TOP_N_SCHEMA
-from movierec.warehouse import RETRIEVED_COLUMNS, feature_matrix, sql_file
+from movierec.errors import NoDataError, SettingsError
+from movierec.model import ModelRecord, OnnxScorer
+from movierec.scoring.ranking import TOP_N_SCHEMA, Ranking
+from movierec.scoring.recommend import RunSummary, new_recommendation_run_id
+from movierec.settings import RecommendSettings
+from movierec.warehouse import (
+    RETRIEVED_COLUMNS,
+    append_rows,
+    feature_matrix,
+    replace_rows,
+    spark_sql,
+)
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
 KEYS = ("user_id", "movie_id", "requested_at")
 SCORES_SCHEMA = "user_id bigint, movie_id bigint, requested_at timestamp, score float"
-
-
-def spark_sql(session: SparkSession, package: str, name: str, **params: object) -> DataFrame:
-    """One of a package's SQL files (DuckDB's `$name` parameters) run on Spark, whose
-    parameter markers are `:name`."""
-    return session.sql(re.sub(r"\$(\w+)", r":\1", sql_file(package, name)), args=params)
-
-
-def replace_rows(session: SparkSession, table: str, select_sql: str) -> None:
-    """Replace every row of `table` with those of `select_sql` (matched by column name)."""
-    columns = ", ".join(session.table(table).columns)
-    session.sql(f"insert overwrite table {table} select {columns} from ({select_sql}) as rows")
 
 
 def score_partitions(features: DataFrame, model: bytes, columns: Sequence[str]) -> DataFrame:
@@ -55,11 +54,12 @@ def score_partitions(features: DataFrame, model: bytes, columns: Sequence[str]) 
 
 def rank_on_spark(
     session: SparkSession, model: bytes, columns: Sequence[str], top_n: int
-) -> pa.Table:
+) -> Ranking:
     """Every user's top `top_n` films (user_id, rank, movie_id, score) at the default
     scoring moment, as the DuckDB nightly ranks them with `candidates = "retrieval"`:
     retrieval proposes (a user proposed fewer than `top_n` films gets every unseen film),
     the model re-ranks, ties go to the lower movie_id."""
+    started = time.perf_counter()
     every_user = "select user_id, cast(null as timestamp) as requested_at from core.dim_users"
     replace_rows(session, "scoring.retrieval_requests", every_user)
     replace_rows(
@@ -68,6 +68,7 @@ def rank_on_spark(
         "select user_id, movie_id, requested_at, candidate_rank, "
         f"{', '.join(RETRIEVED_COLUMNS)} from ml.ml_retrieval_candidates",
     )
+    retrieved = time.perf_counter()
     session.table("core.dim_users").select("user_id").createOrReplaceTempView("chunk_users")
     spark_sql(session, "movierec.scoring", "retrieved_pairs", top_n=top_n).createOrReplaceTempView(
         "requested_pairs"
@@ -77,7 +78,81 @@ def rank_on_spark(
         "scoring.scoring_requests",
         "select user_id, movie_id, cast(null as timestamp) as requested_at from requested_pairs",
     )
-    features = session.table("ml.ml_scoring_features")
-    score_partitions(features, model, columns).createOrReplaceTempView("scores")
+    scores = score_partitions(session.table("ml.ml_scoring_features"), model, columns).cache()
+    scores.createOrReplaceTempView("scores")
+    pairs, moment = session.sql("select count(*), max(requested_at) from scores").first() or (
+        0,
+        None,
+    )
     ranked = spark_sql(session, "movierec.scoring", "top_n", top_n=top_n).toArrow()
-    return ranked.select(TOP_N_SCHEMA.names).cast(TOP_N_SCHEMA)
+    scores.unpersist()
+    if moment is None:
+        raise NoDataError("nothing to score: the warehouse has no users or no films")
+    finished = time.perf_counter()
+    return Ranking(
+        top_n=ranked.select(TOP_N_SCHEMA.names).cast(TOP_N_SCHEMA),
+        pairs_scored=int(pairs),
+        features_as_of=moment.replace(tzinfo=None),
+        seconds=finished - started,
+        stage_seconds={
+            "retrieve": round(retrieved - started, 2),
+            "score": round(finished - retrieved, 2),
+        },
+    )
+
+
+def recommend_on_spark(
+    session: SparkSession, model: ModelRecord, settings: RecommendSettings
+) -> RunSummary:
+    """`recommend` on Spark: rank every user with `model` (the retrieval strategy), append
+    the run to Spark's ml_outputs.recommendations and recommendation_runs."""
+    if settings.source != "retrieval" or settings.at_latest_viewing:
+        raise SettingsError(
+            "the spark engine ranks retrieval's candidates at the default moment only "
+            "(docs/spark.md)"
+        )
+    run_id = new_recommendation_run_id()
+    onnx = Path(model.onnx_path).read_bytes()
+    ranking = rank_on_spark(session, onnx, model.features, settings.top_n)
+    generated_at = datetime.now(UTC).replace(tzinfo=None)
+    top = ranking.top_n
+    stamp = [generated_at] * top.num_rows
+    append_rows(
+        session,
+        "ml_outputs.recommendations",
+        top.append_column("run_id", pa.array([run_id] * top.num_rows))
+        .append_column("model_id", pa.array([model.model_id] * top.num_rows))
+        .append_column("generated_at", pa.array(stamp, pa.timestamp("us")))
+        .append_column("scored_at", pa.array(stamp, pa.timestamp("us"))),
+    )
+    (cold_start,) = spark_sql(
+        session, "movierec.scoring", "cold_start_users", moment=ranking.features_as_of
+    ).first() or (0,)
+    users = len(set(top.column("user_id").to_pylist()))
+    summary = RunSummary(
+        run_id=run_id,
+        model_id=model.model_id,
+        users=users,
+        recommendations=top.num_rows,
+        pairs_scored=ranking.pairs_scored,
+        features_as_of=ranking.features_as_of,
+        seconds=ranking.seconds,
+        cold_start_users=int(cold_start),
+        strategy=settings.strategy,
+        stage_seconds=ranking.stage_seconds,
+    )
+    run = {
+        "run_id": run_id,
+        "model_id": model.model_id,
+        "generated_at": generated_at,
+        "features_as_of": ranking.features_as_of,
+        "top_n": settings.top_n,
+        "users": users,
+        "candidate_strategy": settings.strategy,
+        "pairs_scored": ranking.pairs_scored,
+        "seconds": round(ranking.seconds, 3),
+        "cold_start_users": int(cold_start),
+        "users_rescored": users,
+    }
+    append_rows(session, "ml_outputs.recommendation_runs", pa.Table.from_pylist([run]))
+    return summary

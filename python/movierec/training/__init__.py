@@ -9,6 +9,7 @@ from movierec.training.sampling import (
     training_rows,
     viewing_rows,
 )
+from movierec.training.spark import train_on_spark
 
 __all__ = [
     "ONNX_IO",
@@ -17,6 +18,7 @@ __all__ = [
     "bounded_sample",
     "sample_negatives",
     "train_model",
+    "train_on_spark",
     "training_rows",
     "viewing_rows",
 ]

@@ -12,8 +12,8 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import numpy.typing as npt
-from sklearn.ensemble import RandomForestClassifier
 
+from movierec.arrays import Matrix
 from movierec.errors import AgreementError
 from movierec.model import (
     INPUT_NAME,
@@ -53,6 +53,20 @@ class TrainResult:
     agreement: Agreement
     seconds: float
 
+    @property
+    def split_metrics(self) -> dict[str, dict[str, float]]:
+        """Each split's metrics as the registry stores them."""
+        return {split: m.as_dict() for split, m in self.metrics.items()}
+
+
+@dataclass(frozen=True)
+class CheckRows:
+    """What the export's agreement check scores besides the held-out training rows: every
+    unseen film of a few probe users (their features, and each row's user)."""
+
+    features: Matrix
+    user_ids: npt.NDArray[np.int64]
+
 
 def train_model(
     con: duckdb.DuckDBPyConnection,
@@ -62,14 +76,44 @@ def train_model(
     progress: Progress = lambda _: None,
     masked: duckdb.DuckDBPyConnection | None = None,
 ) -> TrainResult:
-    """Evaluate on a time split (and the seed's random split), refit on every row, export
-    to ONNX (when every row has the same moment, as masked rows do: fit once on every row,
-    judged out-of-bag), check the export, and register it. Raises AgreementError, registering
-    nothing, when the export disagrees with the forest. A masked mode reads its rows from
-    the masked world `masked`."""
-    started = time.perf_counter()
+    """`train_from_rows` on the warehouse's training rows (a masked mode's from the masked
+    world `masked`), the model registered in the warehouse."""
     columns = contract.select(settings.feature_set)
     data = training_rows(con, contract, columns, settings.mode, masked=masked)
+    result = train_from_rows(
+        data, columns, settings, probe_rows(con, columns, settings), models_dir, progress
+    )
+    insert_model(con, result.record, result.split_metrics)
+    return result
+
+
+def probe_rows(
+    con: duckdb.DuckDBPyConnection, columns: tuple[str, ...], settings: TrainSettings
+) -> CheckRows:
+    """Every unseen film of a few users per segment, at the default scoring moment."""
+    per_segment = max(1, settings.agreement_users // 3)
+    request_all_films(con, probe_users(con, per_segment, seed=settings.forest.random_state + 1))
+    parts = list(feature_batches(con, columns, batch_rows=1_000_000))
+    return CheckRows(
+        features=np.vstack([matrix for _, matrix in parts]),
+        user_ids=np.concatenate([keys.column(0).to_numpy() for keys, _ in parts]),
+    )
+
+
+def train_from_rows(
+    data: TrainingRows,
+    columns: tuple[str, ...],
+    settings: TrainSettings,
+    probes: CheckRows,
+    models_dir: Path,
+    progress: Progress = lambda _: None,
+) -> TrainResult:
+    """Evaluate on a time split (and the seed's random split), refit on every row, export
+    to ONNX (when every row has the same moment, as masked rows do: fit once on every row,
+    judged out-of-bag), check the export on the held-out rows and `probes`, and write the
+    model's files. Raises AgreementError, writing nothing, when the export disagrees with
+    the forest. Whoever calls registers the record."""
+    started = time.perf_counter()
     progress(
         f"loaded {len(data.labels):,} {settings.mode.mode} training rows "
         f"({int(data.labels.sum()):,} positive) x {len(columns)} features"
@@ -97,7 +141,14 @@ def train_model(
 
     onnx = to_onnx(forest, len(columns))
     scorer = OnnxScorer(onnx)
-    agreement = _check_export(con, forest, scorer, data, test, columns, settings)
+    # group test rows by user and probe rows by user, never mixing the two
+    agreement = check_agreement(
+        forest,
+        scorer,
+        np.vstack([data.features[test], probes.features]),
+        np.concatenate([data.user_ids[test], -probes.user_ids]),
+        settings.agreement_top_n,
+    )
     progress(
         f"ONNX agreement: max |diff| {agreement.max_abs_diff:.2e} over {agreement.rows:,} rows, "
         f"top-{settings.agreement_top_n} differs for {agreement.groups_with_other_top_n} "
@@ -127,31 +178,10 @@ def train_model(
         agreement_rows=agreement.rows,
         training=settings.mode.as_dict(),
     )
-    split_metrics = {split: m.as_dict() for split, m in metrics.items()}
-    metadata = {**asdict(record), "metrics": split_metrics, "onnx_io": ONNX_IO}
+    result = TrainResult(record, metrics, agreement, time.perf_counter() - started)
+    metadata = {**asdict(record), "metrics": result.split_metrics, "onnx_io": ONNX_IO}
     write_model_files(models_dir, model_id, onnx, metadata)
-    insert_model(con, record, split_metrics)
-    return TrainResult(record, metrics, agreement, time.perf_counter() - started)
-
-
-def _check_export(
-    con: duckdb.DuckDBPyConnection,
-    forest: RandomForestClassifier,
-    scorer: OnnxScorer,
-    data: TrainingRows,
-    test: npt.NDArray[np.bool_],
-    columns: tuple[str, ...],
-    settings: TrainSettings,
-) -> Agreement:
-    """Agreement on the time-split test rows plus every unseen film of a few users."""
-    per_segment = max(1, settings.agreement_users // 3)
-    request_all_films(con, probe_users(con, per_segment, seed=settings.forest.random_state + 1))
-    parts = list(feature_batches(con, columns, batch_rows=1_000_000))
-    scoring_users = np.concatenate([keys.column(0).to_numpy() for keys, _ in parts])
-    features = np.vstack([data.features[test], *(matrix for _, matrix in parts)])
-    # group test rows by user and scoring rows by user, never mixing the two
-    groups = np.concatenate([data.user_ids[test], -scoring_users])
-    return check_agreement(forest, scorer, features, groups, settings.agreement_top_n)
+    return result
 
 
 def _describe(m: Metrics) -> str:

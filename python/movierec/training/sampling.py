@@ -123,6 +123,14 @@ def viewing_rows(
     ).to_arrow_table()
     if bounded:
         con.unregister("bounded_rows")
+    return labelled_viewings(table, contract, columns)
+
+
+def labelled_viewings(
+    table: pa.Table, contract: FeatureContract, columns: tuple[str, ...]
+) -> TrainingRows:
+    """Training rows from ml_training_features rows (user_id, requested_at, the label, the
+    float32 `columns`), in their order."""
     if table.num_rows == 0:
         raise NoDataError("no training rows in ml.ml_training_features: land viewings first")
     return TrainingRows(

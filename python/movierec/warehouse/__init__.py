@@ -40,6 +40,13 @@ from movierec.warehouse.requests import (
     retrieve_candidates,
     retrieved,
 )
+from movierec.warehouse.spark import (
+    append_rows,
+    read_spark_table,
+    replace_rows,
+    spark_session,
+    spark_sql,
+)
 from movierec.warehouse.tables import OutputTable, create_tables, output_tables
 
 __all__ = [
@@ -54,6 +61,7 @@ __all__ = [
     "LandedBatch",
     "OutputTable",
     "Window",
+    "append_rows",
     "as_dbt_reads",
     "connect",
     "create_tables",
@@ -72,8 +80,10 @@ __all__ = [
     "project_fingerprint",
     "query_frame",
     "read_built_from",
+    "read_spark_table",
     "record_build",
     "redelivered",
+    "replace_rows",
     "request_all_films",
     "request_pairs",
     "request_retrieval",
@@ -81,5 +91,7 @@ __all__ = [
     "retrieve_candidates",
     "retrieved",
     "run_dbt",
+    "spark_session",
+    "spark_sql",
     "sql_file",
 ]

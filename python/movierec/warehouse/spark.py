@@ -5,6 +5,7 @@ and tables, with the settings that target gives its own session."""
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -15,9 +16,10 @@ import pyarrow as pa
 import yaml
 
 from movierec.settings import Paths
+from movierec.warehouse.connection import sql_file
 
 if TYPE_CHECKING:
-    from pyspark.sql import SparkSession
+    from pyspark.sql import DataFrame, SparkSession
 
 SPARK_TARGET = "spark"
 SPARK_DIR_ENV = "MOVIEREC_SPARK_DIR"
@@ -70,8 +72,50 @@ def spark_session(paths: Paths) -> Iterator[SparkSession]:
         yield session
     finally:
         session.stop()
+        _end_jvm()
+
+
+def _end_jvm() -> None:
+    """End this process's JVM: embedded Derby keeps the metastore locked until the JVM
+    that opened it exits, and dbt opens it from another process. The JVM exits when its
+    stdin closes; the next session launches a new one."""
+    from pyspark import SparkContext
+
+    gateway = SparkContext._gateway
+    if gateway is None:
+        return
+    gateway.shutdown()
+    process = getattr(gateway, "proc", None)
+    if process is not None and process.stdin is not None:
+        process.stdin.close()
+        process.wait(timeout=120)
+    SparkContext._gateway = None
+    SparkContext._jvm = None
 
 
 def read_spark_table(session: SparkSession, name: str) -> pa.Table:
     """A whole Spark table (or view) as Arrow."""
     return session.table(name).toArrow()
+
+
+def spark_sql(session: SparkSession, package: str, name: str, **params: object) -> DataFrame:
+    """One of a package's SQL files (DuckDB's `$name` parameters) run on Spark, whose
+    parameter markers are `:name`."""
+    return session.sql(re.sub(r"\$(\w+)", r":\1", sql_file(package, name)), args=params)
+
+
+def replace_rows(session: SparkSession, table: str, select_sql: str) -> None:
+    """Replace every row of `table` with those of `select_sql` (matched by column name)."""
+    columns = ", ".join(session.table(table).columns)
+    session.sql(f"insert overwrite table {table} select {columns} from ({select_sql}) as rows")
+
+
+def append_rows(session: SparkSession, table: str, rows: pa.Table) -> None:
+    """Append the Arrow `rows` to `table`, matched by column name and cast to its types."""
+    session.createDataFrame(rows).createOrReplaceTempView("appended_rows")
+    columns = ", ".join(
+        f"cast({field.name} as {field.dataType.simpleString()}) as {field.name}"
+        for field in session.table(table).schema.fields
+    )
+    session.sql(f"insert into {table} select {columns} from appended_rows")
+    session.catalog.dropTempView("appended_rows")

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import onnx
 import pytest
@@ -17,6 +21,12 @@ from movierec.model import (
 from movierec.settings import ForestParams
 
 SMALL = ForestParams(n_estimators=10, max_depth=8, min_samples_split=4, n_jobs=1)
+# This module's forest, exported in a process of its own, to stdout.
+EXPORT = (
+    "import sys; from tests.unit.model.test_onnx import SMALL, _data; "
+    "from movierec.model import fit_forest, to_onnx; features, labels = _data(); "
+    "sys.stdout.buffer.write(to_onnx(fit_forest(features, labels, SMALL), 6))"
+)
 
 
 def _data(n: int = 3_000, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -33,6 +43,25 @@ def test_graph_is_one_tree_ensemble_with_a_probability_tensor() -> None:
     assert [node.op_type for node in model.graph.node] == ["TreeEnsembleClassifier"]
     assert [o.name for o in model.graph.output] == ["label", "probabilities"]
     assert model.graph.input[0].name == "features"
+
+
+def test_the_same_forest_exports_to_the_same_bytes_in_any_process() -> None:
+    """Two forests fitted alike (as two engines fit the same rows) export identically, in
+    processes that hash strings differently, so their sha256 tells whether two warehouses
+    serve the same model."""
+    exports = [
+        subprocess.run(
+            [sys.executable, "-c", EXPORT],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            check=True,
+        ).stdout
+        for seed in ("1", "2", "3")
+    ]
+    assert exports[0] == exports[1] == exports[2]
+    features, labels = _data()
+    assert exports[0] == to_onnx(fit_forest(features, labels, SMALL), 6)
+    assert exports[0] != to_onnx(fit_forest(features[1:], labels[1:], SMALL), 6)
 
 
 def test_onnx_probabilities_match_sklearn() -> None:

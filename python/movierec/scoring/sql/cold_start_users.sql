@@ -1,0 +1,11 @@
+-- Users without a viewing before $moment: the ones retrieval can only serve popular films.
+select count(*) as users
+from core.dim_users as users
+where
+    not exists (
+        select 1
+        from core.fct_interactions as seen
+        where
+            seen.user_id = users.user_id
+            and seen.interacted_at < $moment
+    )
