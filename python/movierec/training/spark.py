@@ -41,13 +41,13 @@ def spark_viewing_rows(
     where = ""
     if mode.bounded and mode.max_rows:
         ids = session.sql(f"select interaction_id from ml.ml_training_features {ORDER}")
-        kept_ids = ids.toArrow().column(0).to_numpy()
-        if len(kept_ids) > mode.max_rows:
+        every_id = ids.toArrow().column(0).to_numpy()
+        if len(every_id) > mode.max_rows:
             kept = bounded_sample(
-                len(kept_ids), mode.max_rows, mode.recent_share, mode.sampling_seed
+                len(every_id), mode.max_rows, mode.recent_share, mode.sampling_seed
             )
             session.createDataFrame(
-                pa.table({"interaction_id": kept_ids[kept]})
+                pa.table({"interaction_id": every_id[kept]})
             ).createOrReplaceTempView("bounded_rows")
             where = "where interaction_id in (select interaction_id from bounded_rows)"
     table = session.sql(
