@@ -67,7 +67,7 @@ def spark_nightly(
     """The nightly on Spark: check the landed files -> dbt build -> train when no model is
     registered on Spark (or `retrain`) -> rank every user -> dbt build of the models that
     read the Python steps' outputs (ml_models, ml_recommendations, the KPI models)."""
-    steps = {"dbt build": spark_build(paths, None, on_bad_rows, progress)}
+    steps = {"dbt build (features)": spark_build(paths, None, on_bad_rows, progress)}
     contract = parse_feature_contract(paths.ml_features_yml.read_text())
     with spark_session(paths) as session:
         started = time.perf_counter()

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 import duckdb
 import polars as pl
+import pyarrow as pa
 
 from movierec.model import OnnxScorer
 from movierec.scoring.ranking import TOP_N_SCHEMA, Progress, Ranking, exhaustive_top_n, rank_users
@@ -40,6 +41,49 @@ class RunSummary:
     @property
     def pairs_per_second(self) -> float:
         return self.pairs_scored / self.seconds if self.seconds else 0.0
+
+    @classmethod
+    def of(
+        cls,
+        ranking: Ranking,
+        ids: tuple[str, str],
+        counts: tuple[int, int, int],
+        strategy: str,
+        users_rescored: int | None = None,
+    ) -> RunSummary:
+        """The summary of a run (`ids`: run and model) that wrote `ranking` as `counts`
+        (users, recommendations, users without history)."""
+        users, recommendations, cold_start_users = counts
+        return cls(
+            run_id=ids[0],
+            model_id=ids[1],
+            users=users,
+            recommendations=recommendations,
+            pairs_scored=ranking.pairs_scored,
+            features_as_of=ranking.features_as_of,
+            seconds=ranking.seconds,
+            cold_start_users=cold_start_users,
+            strategy=strategy,
+            stage_seconds=ranking.stage_seconds,
+            users_rescored=users_rescored,
+        )
+
+    def runs_row(self, generated_at: datetime, top_n: int) -> pa.Table:
+        """The run's row of ml_outputs.recommendation_runs."""
+        row = {
+            "run_id": self.run_id,
+            "model_id": self.model_id,
+            "generated_at": generated_at,
+            "features_as_of": self.features_as_of,
+            "top_n": top_n,
+            "users": self.users,
+            "candidate_strategy": self.strategy,
+            "pairs_scored": self.pairs_scored,
+            "seconds": round(self.seconds, 3),
+            "cold_start_users": self.cold_start_users,
+            "users_rescored": self.users if self.users_rescored is None else self.users_rescored,
+        }
+        return pa.Table.from_pylist([row])
 
 
 def new_recommendation_run_id(now: datetime | None = None) -> str:
@@ -142,31 +186,21 @@ def recommend(
             "where run_id = ?",
             [run_id],
         ).fetchall()[0]
-        con.execute(
-            "insert into ml_outputs.recommendation_runs (run_id, model_id, generated_at, "
-            "features_as_of, top_n, users, candidate_strategy, pairs_scored, seconds, "
-            "cold_start_users, users_rescored) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [run_id, model_id, generated_at, ranking.features_as_of, settings.top_n, users,
-             settings.strategy, ranking.pairs_scored, round(ranking.seconds, 3), cold_start,
-             users if only is None else len(only)],
-        )  # fmt: skip
+        summary = RunSummary.of(
+            ranking,
+            (run_id, model_id),
+            (int(users), int(rows), int(cold_start)),
+            settings.strategy,
+            users_rescored=None if only is None else len(only),
+        )
+        con.register("run_row", summary.runs_row(generated_at, settings.top_n))
+        con.execute("insert into ml_outputs.recommendation_runs by name select * from run_row")
+        con.unregister("run_row")
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
         raise
-    return RunSummary(
-        run_id=run_id,
-        model_id=model_id,
-        users=int(users),
-        recommendations=int(rows),
-        pairs_scored=ranking.pairs_scored,
-        features_as_of=ranking.features_as_of,
-        seconds=ranking.seconds,
-        cold_start_users=int(cold_start),
-        strategy=settings.strategy,
-        stage_seconds=ranking.stage_seconds,
-        users_rescored=None if only is None else len(only),
-    )
+    return summary
 
 
 def exhaustive_match_share(

@@ -129,30 +129,10 @@ def recommend_on_spark(
         session, "movierec.scoring", "cold_start_users", moment=ranking.features_as_of
     ).first() or (0,)
     users = len(set(top.column("user_id").to_pylist()))
-    summary = RunSummary(
-        run_id=run_id,
-        model_id=model.model_id,
-        users=users,
-        recommendations=top.num_rows,
-        pairs_scored=ranking.pairs_scored,
-        features_as_of=ranking.features_as_of,
-        seconds=ranking.seconds,
-        cold_start_users=int(cold_start),
-        strategy=settings.strategy,
-        stage_seconds=ranking.stage_seconds,
+    summary = RunSummary.of(
+        ranking, (run_id, model.model_id), (users, top.num_rows, int(cold_start)), settings.strategy
     )
-    run = {
-        "run_id": run_id,
-        "model_id": model.model_id,
-        "generated_at": generated_at,
-        "features_as_of": ranking.features_as_of,
-        "top_n": settings.top_n,
-        "users": users,
-        "candidate_strategy": settings.strategy,
-        "pairs_scored": ranking.pairs_scored,
-        "seconds": round(ranking.seconds, 3),
-        "cold_start_users": int(cold_start),
-        "users_rescored": users,
-    }
-    append_rows(session, "ml_outputs.recommendation_runs", pa.Table.from_pylist([run]))
+    append_rows(
+        session, "ml_outputs.recommendation_runs", summary.runs_row(generated_at, settings.top_n)
+    )
     return summary
