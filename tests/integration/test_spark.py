@@ -12,10 +12,11 @@ import polars as pl
 import pyarrow.parquet as pq
 import pytest
 
-from movierec.errors import RawContractError, SettingsError
+from movierec.errors import RawContractError, SettingsError, WarehouseBusyError
 from movierec.flows import spark_build
 from movierec.land import record_landed
 from movierec.model import registered_model
+from movierec.publishing import exclusive
 from movierec.settings import Paths
 from movierec.warehouse import query_frame
 from movierec.warehouse.parity import table_differences
@@ -123,13 +124,16 @@ def test_the_spark_nightly_trains_the_same_forest_and_publishes_the_same_lists(
     assert float(abs(gaps).max()) < 1e-6
 
 
-def test_a_spark_build_checks_the_landed_files_first(tmp_path: Path) -> None:
+def test_a_spark_run_checks_the_landed_files_and_the_lock_first(tmp_path: Path) -> None:
     """A landed file breaking the contract stops the Spark build before dbt starts, with
-    the file, column and problem named; quarantine is refused, not ignored."""
+    the file, column and problem named; so does another run holding the installation;
+    quarantine is refused, not ignored."""
     paths = paths_for(tmp_path / "data")
     simulated = run_cli(paths, "simulate", "--users", "20", "--movies", "10",
                         "--interactions", "50", "--seed", "3")  # fmt: skip
     assert simulated.returncode == 0, simulated.stderr
+    with exclusive(paths, "nightly"), pytest.raises(WarehouseBusyError, match="nightly, pid"):
+        spark_build(paths, None, "fail", progress=print)
     (users_file,) = paths.entity_dir("users").glob("*.parquet")
     users = pq.read_table(users_file)
     ages = users.column("age").to_pylist()

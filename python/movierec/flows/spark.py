@@ -5,13 +5,15 @@ nightly's Python steps (training, ranking) on a pyspark session over the same ta
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
 from movierec.errors import SettingsError
 from movierec.flows.publish import check_landing
 from movierec.model import LATEST_MODEL_SQL, ModelRecord, model_record
+from movierec.publishing import exclusive
 from movierec.scoring import RunSummary, recommend_on_spark
 from movierec.settings import BadRows, Paths, RecommendSettings, TrainSettings
 from movierec.training import TrainResult, train_on_spark
@@ -19,6 +21,7 @@ from movierec.warehouse import (
     AFTER_PYTHON,
     BEFORE_PYTHON,
     parse_feature_contract,
+    require_java,
     run_dbt,
     spark_session,
 )
@@ -36,6 +39,18 @@ class SparkNightly:
     trained: TrainResult | None
 
 
+@contextmanager
+def spark_run(paths: Paths, command: str, on_bad_rows: BadRows) -> Iterator[None]:
+    """What every Spark run checks first: the options it supports, Java, the installation's
+    lock (one run at a time: embedded Derby admits one process), the landed files."""
+    if on_bad_rows != "fail":
+        raise SettingsError("--on-bad-rows quarantine: not available on the spark engine yet")
+    require_java()
+    with exclusive(paths, command):
+        check_landing(paths, on_bad_rows)
+        yield
+
+
 def spark_build(
     paths: Paths, select: str | None, on_bad_rows: BadRows, progress: Progress
 ) -> float:
@@ -43,11 +58,14 @@ def spark_build(
     nothing the Python steps write), or `select`, on Spark; return the build's seconds.
 
     Always a full refresh: incremental builds, quarantine and publishing are DuckDB's only
-    (docs/spark.md). Raises RawContractError on a bad landed file, DbtError when a model
-    or test fails."""
-    if on_bad_rows != "fail":
-        raise SettingsError("--on-bad-rows quarantine: not available on the spark engine yet")
-    check_landing(paths, on_bad_rows)
+    (docs/spark.md). Raises SettingsError without Java, WarehouseBusyError while another
+    run holds the installation, RawContractError on a bad landed file, DbtError when a
+    model or test fails."""
+    with spark_run(paths, "build --engine spark", on_bad_rows):
+        return _build(paths, select, progress)
+
+
+def _build(paths: Paths, select: str | None, progress: Progress) -> float:
     scope = ["--select", select] if select else list(BEFORE_PYTHON)
     started = time.perf_counter()
     run_dbt(paths, ["build", "--full-refresh", *scope], engine="spark")
@@ -67,7 +85,18 @@ def spark_nightly(
     """The nightly on Spark: check the landed files -> dbt build -> train when no model is
     registered on Spark (or `retrain`) -> rank every user -> dbt build of the models that
     read the Python steps' outputs (ml_models, ml_recommendations, the KPI models)."""
-    steps = {"dbt build (features)": spark_build(paths, None, on_bad_rows, progress)}
+    with spark_run(paths, "nightly --engine spark", on_bad_rows):
+        return _nightly(paths, training, scoring, retrain, progress)
+
+
+def _nightly(
+    paths: Paths,
+    training: TrainSettings,
+    scoring: RecommendSettings,
+    retrain: bool,
+    progress: Progress,
+) -> SparkNightly:
+    steps = {"dbt build (features)": _build(paths, None, progress)}
     contract = parse_feature_contract(paths.ml_features_yml.read_text())
     with spark_session(paths) as session:
         started = time.perf_counter()

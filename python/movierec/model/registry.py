@@ -129,9 +129,16 @@ def sha256_of(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def model_bytes(record: ModelRecord) -> bytes:
+    """The registered model's ONNX file, once its sha256 is the registered one."""
+    onnx = Path(record.onnx_path).read_bytes()
+    if hashlib.sha256(onnx).hexdigest() != record.onnx_sha256:
+        raise DamagedFileError(
+            f"{record.onnx_path} does not match the sha256 registered for {record.model_id}"
+        )
+    return onnx
+
+
 def load_scorer(record: ModelRecord) -> OnnxScorer:
     """The registered model's ONNX file as a scorer, once its sha256 is the registered one."""
-    path = Path(record.onnx_path)
-    if sha256_of(path) != record.onnx_sha256:
-        raise DamagedFileError(f"{path} does not match the sha256 registered for {record.model_id}")
-    return OnnxScorer(path.read_bytes())
+    return OnnxScorer(model_bytes(record))

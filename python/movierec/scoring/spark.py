@@ -8,13 +8,12 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
 from movierec.errors import NoDataError, SettingsError
-from movierec.model import ModelRecord, OnnxScorer
+from movierec.model import ModelRecord, OnnxScorer, model_bytes
 from movierec.scoring.ranking import TOP_N_SCHEMA, Ranking
 from movierec.scoring.recommend import RunSummary, new_recommendation_run_id
 from movierec.settings import RecommendSettings
@@ -80,10 +79,8 @@ def rank_on_spark(
     )
     scores = score_partitions(session.table("ml.ml_scoring_features"), model, columns).cache()
     scores.createOrReplaceTempView("scores")
-    pairs, moment = session.sql("select count(*), max(requested_at) from scores").first() or (
-        0,
-        None,
-    )
+    counted = session.sql("select count(*), max(requested_at) from scores").first()
+    pairs, moment = counted if counted is not None else (0, None)
     ranked = spark_sql(session, "movierec.scoring", "top_n", top_n=top_n).toArrow()
     scores.unpersist()
     if moment is None:
@@ -112,8 +109,7 @@ def recommend_on_spark(
             "(docs/spark.md)"
         )
     run_id = new_recommendation_run_id()
-    onnx = Path(model.onnx_path).read_bytes()
-    ranking = rank_on_spark(session, onnx, model.features, settings.top_n)
+    ranking = rank_on_spark(session, model_bytes(model), model.features, settings.top_n)
     generated_at = datetime.now(UTC).replace(tzinfo=None)
     top = ranking.top_n
     stamp = [generated_at] * top.num_rows

@@ -44,6 +44,7 @@ from movierec.warehouse.spark import (
     append_rows,
     read_spark_table,
     replace_rows,
+    require_java,
     spark_session,
     spark_sql,
 )
@@ -87,6 +88,7 @@ __all__ = [
     "request_all_films",
     "request_pairs",
     "request_retrieval",
+    "require_java",
     "retrieve",
     "retrieve_candidates",
     "retrieved",

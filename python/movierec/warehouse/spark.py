@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -15,6 +16,7 @@ import jinja2
 import pyarrow as pa
 import yaml
 
+from movierec.errors import SettingsError
 from movierec.settings import Paths
 from movierec.warehouse.connection import sql_file
 
@@ -23,6 +25,22 @@ if TYPE_CHECKING:
 
 SPARK_TARGET = "spark"
 SPARK_DIR_ENV = "MOVIEREC_SPARK_DIR"
+
+
+def require_java(env: Mapping[str, str] | None = None) -> str:
+    """The java Spark will launch with `env` (this process's environment by default):
+    JAVA_HOME's, else the first on PATH, as spark-class looks for it. SettingsError when
+    there is none, before anything starts."""
+    env = os.environ if env is None else env
+    home = env.get("JAVA_HOME")
+    java = f"{home}/bin/java" if home else shutil.which("java", path=env.get("PATH"))
+    if not java or not os.access(java, os.X_OK):
+        raise SettingsError(
+            "the spark engine needs Java 17: no java "
+            + (f"at JAVA_HOME ({home})" if home else "on PATH and JAVA_HOME is not set")
+            + " (docs/spark.md)"
+        )
+    return java
 
 
 def spark_env(paths: Paths, *, absolute: bool = False) -> dict[str, str]:

@@ -6,7 +6,10 @@ import os
 import sys
 from pathlib import Path
 
-from movierec.warehouse.spark import SPARK_DIR_ENV, session_parameters, spark_env
+import pytest
+
+from movierec.errors import SettingsError
+from movierec.warehouse.spark import SPARK_DIR_ENV, require_java, session_parameters, spark_env
 from tests.conftest import REPO
 from tests.integration.harness import paths_for
 
@@ -30,3 +33,19 @@ def test_python_opens_the_metastore_and_tables_dbt_builds(tmp_path: Path) -> Non
     )
     assert parameters["spark.sql.session.timeZone"] == "UTC"
     assert parameters["spark.master"] == os.environ.get("MOVIEREC_SPARK_MASTER", "local[*]")
+
+
+def test_java_is_found_as_spark_finds_it_or_named_missing(tmp_path: Path) -> None:
+    """JAVA_HOME's java first, else the first on PATH; none: a SettingsError saying where
+    it looked, before Spark fails somewhere in its launcher."""
+    bin_dir = tmp_path / "jdk" / "bin"
+    bin_dir.mkdir(parents=True)
+    java = bin_dir / "java"
+    java.write_text("#!/bin/sh\n")
+    java.chmod(0o755)
+    assert require_java({"JAVA_HOME": str(tmp_path / "jdk")}) == str(java)
+    assert require_java({"PATH": f"{tmp_path}:{bin_dir}"}) == str(java)
+    with pytest.raises(SettingsError, match="needs Java 17: no java on PATH and JAVA_HOME"):
+        require_java({"PATH": str(tmp_path)})
+    with pytest.raises(SettingsError, match=f"no java at JAVA_HOME \\({tmp_path}\\)"):
+        require_java({"JAVA_HOME": str(tmp_path), "PATH": str(bin_dir)})
