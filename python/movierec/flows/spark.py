@@ -5,13 +5,13 @@ nightly's Python steps (training, ranking) on a pyspark session over the same ta
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
 from movierec.errors import SettingsError
-from movierec.flows.publish import check_landing
+from movierec.flows.publish import Progress, check_landing
 from movierec.model import LATEST_MODEL_SQL, ModelRecord, model_record
 from movierec.publishing import exclusive
 from movierec.scoring import RunSummary, recommend_on_spark
@@ -25,8 +25,6 @@ from movierec.warehouse import (
     run_dbt,
     spark_session,
 )
-
-Progress = Callable[[str], None]
 
 
 @dataclass(frozen=True)
