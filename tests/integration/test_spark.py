@@ -16,8 +16,8 @@ from movierec.errors import RawContractError, SettingsError, WarehouseBusyError
 from movierec.flows import spark_build
 from movierec.land import record_landed
 from movierec.model import registered_model
-from movierec.publishing import exclusive
-from movierec.settings import Paths
+from movierec.publishing import LinkedVersions, exclusive, read_run_records
+from movierec.settings import Paths, PublishSettings
 from movierec.warehouse import query_frame
 from movierec.warehouse.parity import table_differences
 from movierec.warehouse.spark import read_spark_table, spark_session
@@ -31,13 +31,15 @@ SCHEMAS = ("staging", "intermediate", "core", "ml", "kpi")
 @pytest.fixture(scope="module")
 def both_engines(tmp_path_factory: pytest.TempPathFactory) -> Paths:
     """The tests' small world (seed 11) through `movierec nightly` on DuckDB (published
-    file) and `movierec nightly --engine spark` (data/spark/)."""
+    file) and `movierec nightly --engine spark` (published as data/spark/published)."""
     paths = paths_for(tmp_path_factory.mktemp("engines"))
     simulated = run_cli(
         paths, "simulate", "--users", str(N_USERS), "--movies", str(N_MOVIES),
         "--interactions", str(N_INTERACTIONS), "--seed", "11",
     )  # fmt: skip
     assert simulated.returncode == 0, simulated.stderr
+    # what a Spark run killed while building leaves: a version never audited
+    (paths.spark_dir / "versions" / "p20260101T000000000000Z" / "tables").mkdir(parents=True)
     for engine in ("duckdb", "spark"):
         nightly = run_cli(paths, "nightly", "--engine", engine)
         assert nightly.returncode == 0, nightly.stdout + nightly.stderr
@@ -126,14 +128,19 @@ def test_the_spark_nightly_trains_the_same_forest_and_publishes_the_same_lists(
 
 def test_a_spark_run_checks_the_landed_files_and_the_lock_first(tmp_path: Path) -> None:
     """A landed file breaking the contract stops the Spark build before dbt starts, with
-    the file, column and problem named; so does another run holding the installation;
-    quarantine is refused, not ignored."""
+    the file, column and problem named; the failed run is logged, leaves no version and
+    the published one as it was. So does another run holding the installation;
+    quarantine and `--select` are refused, not ignored."""
     paths = paths_for(tmp_path / "data")
     simulated = run_cli(paths, "simulate", "--users", "20", "--movies", "10",
                         "--interactions", "50", "--seed", "3")  # fmt: skip
     assert simulated.returncode == 0, simulated.stderr
+    versions = LinkedVersions(paths.spark_published)
+    earlier = versions.version("p20260101T000000000000Z")
+    earlier.mkdir(parents=True)
+    versions.publish(earlier, "{}", keep=3)
     with exclusive(paths, "nightly"), pytest.raises(WarehouseBusyError, match="nightly, pid"):
-        spark_build(paths, None, "fail", progress=print)
+        spark_build(paths, None, PublishSettings(), progress=print)
     (users_file,) = paths.entity_dir("users").glob("*.parquet")
     users = pq.read_table(users_file)
     ages = users.column("age").to_pylist()
@@ -141,8 +148,49 @@ def test_a_spark_run_checks_the_landed_files_and_the_lock_first(tmp_path: Path) 
     pq.write_table(users.set_column(1, "age", [ages]), users_file)
     record_landed(paths.raw_dir, {"users": users_file}, datetime(2025, 1, 1))
     with pytest.raises(RawContractError) as raised:
-        spark_build(paths, None, "fail", progress=print)
-    assert f"{users_file}: column 'age': values above 110 (1 rows)" in str(raised.value)
+        spark_build(paths, None, PublishSettings(), progress=print)
+    message = f"{users_file}: column 'age': values above 110 (1 rows)"
+    assert message in str(raised.value)
+    (failed,) = read_run_records(paths)
+    assert (failed.command, failed.outcome) == ("build --engine spark", "failed")
+    assert message in (failed.error or "")
+    assert list(versions.versions_dir.iterdir()) == [earlier]
+    assert versions.published() == earlier
     with pytest.raises(SettingsError, match="quarantine"):
-        spark_build(paths, None, "quarantine", progress=print)
-    assert not paths.spark_dir.exists()
+        spark_build(paths, None, PublishSettings(on_bad_rows="quarantine"), progress=print)
+    with pytest.raises(SettingsError, match="--select"):
+        spark_build(paths, "core", PublishSettings(), progress=print)
+
+
+def test_the_spark_nightly_publishes_an_audited_version_and_logs_it(both_engines: Paths) -> None:
+    """The Spark nightly removed what a killed run left, built a version of its own,
+    audited it with DuckDB's checks and published it by the link readers open; the run
+    log outside and inside the version says so, with each step and the audited row
+    counts. With no older version, rollback refuses and changes nothing."""
+    versions = LinkedVersions(both_engines.spark_published)
+    published = versions.published()
+    assert published is not None
+    assert list(versions.versions_dir.iterdir()) == [published]
+    assert versions.retained() == [published]
+    (record,) = [r for r in read_run_records(both_engines) if r.command == "nightly --engine spark"]
+    assert (record.run_id, record.outcome) == (published.name, "published")
+    assert [step["step"] for step in record.steps] == [
+        "check", "dbt build (features)", "carry history", "train + export", "recommend",
+        "dbt build (outputs)", "audit",
+    ]  # fmt: skip
+    assert record.row_counts == {
+        "core.dim_users": N_USERS,
+        "core.dim_movies": N_MOVIES,
+        "core.fct_interactions": N_INTERACTIONS,
+        "ml.ml_training_features": N_INTERACTIONS,
+        "ml.ml_recommendations_latest": N_USERS * 10,
+    }
+    with spark_session(both_engines) as session:
+        logged = session.sql(
+            f"select outcome, command from ops.run_log where run_id = '{record.run_id}'"
+        ).collect()
+    assert [tuple(row) for row in logged] == [("published", "nightly --engine spark")]
+    refused = run_cli(both_engines, "rollback", "--engine", "spark")
+    assert refused.returncode != 0
+    assert f"no audited version older than {published.name}" in refused.stderr
+    assert versions.published() == published

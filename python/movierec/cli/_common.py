@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -20,15 +21,17 @@ def say(message: str) -> None:
 
 
 @contextmanager
-def reported(published: Paths | None = None) -> Iterator[None]:
+def reported(published: Paths | Path | None = None) -> Iterator[None]:
     """Turn a MovierecError into its message on stderr and its exit code; for a command
-    that publishes (`published` given), say that the published warehouse is unchanged."""
+    that publishes (`published` given: the installation's DuckDB warehouse, or the path
+    readers open), say that the published warehouse is unchanged."""
     try:
         yield
     except MovierecError as exc:
         message = str(exc)
         if published is not None:
-            message += f"\nnothing published: {published.warehouse_path} is unchanged"
+            where = published.warehouse_path if isinstance(published, Paths) else published
+            message += f"\nnothing published: {where} is unchanged"
         typer.secho(message, fg=typer.colors.RED, err=True)
         raise typer.Exit(code=exc.exit_code) from exc
 

@@ -58,7 +58,7 @@ def nightly(
         Engine,
         typer.Option(
             help="'duckdb': the published warehouse file. 'spark': the same models, training "
-            "and ranking on Apache Spark, under data/spark/ (docs/spark.md)."
+            "and ranking on Apache Spark, published as data/spark/published (docs/spark.md)."
         ),
     ] = "duckdb",
 ) -> None:
@@ -70,13 +70,13 @@ def nightly(
     paths = loaded.paths
     publishing = publish_settings(on_bad_rows, keep_versions, min_row_ratio, max_row_ratio)
     if engine == "spark":
-        with reported():
+        with reported(paths.spark_published):
             on_spark = flows.spark_nightly(
                 paths,
                 loaded.train_settings(),
                 RecommendSettings(top_n=top_n),
                 retrain,
-                publishing.on_bad_rows,
+                publishing,
                 progress=say,
             )
         _print_spark_summary(paths, on_spark)
@@ -115,15 +115,18 @@ def nightly(
     typer.echo(f"  report      {paths.report_path}")
 
 
-def _print_spark_summary(paths: Paths, result: flows.SparkNightly) -> None:
-    summary = result.summary
-    typer.echo(f"\nnightly summary on Spark ({summary.run_id})")
-    for step, seconds in result.steps.items():
-        typer.echo(f"  {step:<22} {seconds:7.1f} s")
+def _print_spark_summary(paths: Paths, result: flows.SparkRun) -> None:
+    record, summary = result.record, result.summary
+    assert summary is not None  # a nightly ranks
+    typer.echo(f"\nnightly summary on Spark ({record.run_id})")
+    for step in record.steps:
+        typer.echo(f"  {step['step']:<22} {step['seconds']:7.1f} s")
+    typer.echo(f"  {'total':<22} {record.seconds or 0:7.1f} s")
     typer.echo(f"  model       {summary.model_id}" + (" (new)" if result.trained else ""))
     typer.echo(
-        f"  run         {summary.users:,} users, {summary.recommendations:,} rows, "
-        f"{summary.pairs_scored:,} pairs scored, {summary.cold_start_users:,} users without "
-        "history"
+        f"  run         {summary.run_id}: {summary.users:,} users, "
+        f"{summary.recommendations:,} rows, {summary.pairs_scored:,} pairs scored, "
+        f"{summary.cold_start_users:,} users without history"
     )
-    typer.echo(f"  warehouse   {paths.spark_dir} (ml.ml_recommendations_latest)")
+    typer.echo(f"  rows        {record.row_counts}")
+    typer.echo(f"  warehouse   {paths.spark_published} -> {result.version.name}")

@@ -8,17 +8,23 @@ import typer
 
 from movierec import flows
 from movierec.cli._common import reported, say, settings
+from movierec.settings import Engine
 
 app = typer.Typer()
 
 
 @app.command()
-def rollback() -> None:
+def rollback(
+    engine: Annotated[
+        Engine, typer.Option(help="Whose warehouse: DuckDB's file, or Spark's versions.")
+    ] = "duckdb",
+) -> None:
     """Publish the previous retained version again; the current one is dropped."""
     paths = settings().paths
     with reported():
-        dropped, restored = flows.roll_back(paths, say)
-    say(f"published {restored} again (dropped {dropped}) -> {paths.warehouse_path}")
+        dropped, restored = flows.roll_back(paths, say, engine)
+    published = paths.spark_published if engine == "spark" else paths.warehouse_path
+    say(f"published {restored} again (dropped {dropped}) -> {published}")
 
 
 @app.command()

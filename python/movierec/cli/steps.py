@@ -37,8 +37,8 @@ def build(
     engine: Annotated[
         Engine,
         typer.Option(
-            help="'duckdb': build a copy of the warehouse and publish it. 'spark': build the "
-            "landed-data models on Apache Spark under data/spark/ (docs/spark.md)."
+            help="'duckdb': build a copy of the warehouse and publish it. 'spark': build a new "
+            "version of Spark's warehouse, every model, and publish it (docs/spark.md)."
         ),
     ] = "duckdb",
 ) -> None:
@@ -46,8 +46,8 @@ def build(
     paths = settings().paths
     publishing = publish_settings(on_bad_rows)
     if engine == "spark":
-        with reported():
-            flows.spark_build(paths, select, publishing.on_bad_rows, say)
+        with reported(paths.spark_published):
+            flows.spark_build(paths, select, publishing, say)
         return
     with reported(paths):
         record = flows.build(paths, select, publishing, say)

@@ -12,7 +12,7 @@ from movierec.flows.land import (
 from movierec.flows.nightly import NightlyResult, nightly, training_due
 from movierec.flows.ops import latest_runs, roll_back
 from movierec.flows.publish import AUDITED_TABLES, Run, carried_tables, warehouse_run
-from movierec.flows.spark import SparkNightly, spark_build, spark_nightly
+from movierec.flows.spark import SparkRun, spark_build, spark_nightly
 from movierec.flows.steps import build, evaluate, recommend_step, report, train
 
 __all__ = [
@@ -20,7 +20,7 @@ __all__ = [
     "Landing",
     "NightlyResult",
     "Run",
-    "SparkNightly",
+    "SparkRun",
     "build",
     "carried_tables",
     "evaluate",

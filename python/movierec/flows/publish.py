@@ -29,6 +29,7 @@ from movierec.land import (
     read_manifest,
 )
 from movierec.publishing import (
+    Query,
     RunRecord,
     SpaceNeed,
     Transaction,
@@ -122,14 +123,12 @@ def carried_tables(paths: Paths) -> tuple[OutputTable, ...]:
     return output_tables(paths.ml_outputs_sources_yml.read_text(), "ml_outputs")
 
 
-def latest_run_failures(con: duckdb.DuckDBPyConnection, expected_run: str | None) -> list[str]:
+def latest_run_failures(query: Query, expected_run: str | None) -> list[str]:
     """Every table that names the latest recommendation run must name the same one: the
     one this run wrote, when it wrote one."""
-    seen = {table: con.execute(sql).fetchall()[0][0] for table, sql in LATEST_RUN_SQL.items()}
+    seen = {table: query(sql)[0][0] for table, sql in LATEST_RUN_SQL.items()}
     failures = []
-    (runs_in_latest,) = con.execute(
-        "select count(distinct run_id) from ml.ml_recommendations_latest"
-    ).fetchall()[0]
+    ((runs_in_latest,),) = query("select count(distinct run_id) from ml.ml_recommendations_latest")
     if runs_in_latest > 1:
         failures.append(f"ml.ml_recommendations_latest mixes {runs_in_latest} runs")
     if len(set(seen.values())) > 1:
@@ -327,7 +326,7 @@ def _run(
         txn.audit(
             AUDITED_TABLES,
             settings.audit,
-            [lambda con: latest_run_failures(con, expected_run)],
+            [lambda query: latest_run_failures(query, expected_run)],
         )
         txn.step("audit")
         entries = log_entries(pending, utc_now(), txn.record.run_id)

@@ -2,14 +2,18 @@
 retained versions, rollback, and the run log. It names no table of the product: callers
 pass the tables to audit and their own checks."""
 
-from movierec.publishing.audit import Check, audit, row_counts
+from movierec.publishing.audit import Check, Query, audit, audit_tables, row_counts
+from movierec.publishing.linked import LinkedVersions
 from movierec.publishing.lock import exclusive
 from movierec.publishing.runlog import (
     RunRecord,
     describe,
+    logged_run,
+    mark_dead_runs,
     new_run_id,
     ops_tables,
     read_run_records,
+    run_log_rows,
     utc_now,
     write_run_log,
     write_run_record,
@@ -28,10 +32,13 @@ from movierec.publishing.versions import (
 
 __all__ = [
     "Check",
+    "LinkedVersions",
+    "Query",
     "RunRecord",
     "SpaceNeed",
     "Transaction",
     "audit",
+    "audit_tables",
     "check_published",
     "check_space",
     "clean_up",
@@ -40,6 +47,8 @@ __all__ = [
     "disk_full",
     "exclusive",
     "is_disk_full",
+    "logged_run",
+    "mark_dead_runs",
     "new_run_id",
     "ops_tables",
     "publish",
@@ -47,6 +56,7 @@ __all__ = [
     "read_run_records",
     "rollback",
     "row_counts",
+    "run_log_rows",
     "space_need",
     "transaction",
     "utc_now",

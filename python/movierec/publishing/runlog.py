@@ -4,13 +4,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 
 import duckdb
 import pyarrow as pa
 
+from movierec.errors import PublishingError
 from movierec.files import write_text_atomically
 from movierec.settings import Paths
 from movierec.warehouse import OutputTable, create_tables, output_tables
@@ -98,15 +100,59 @@ def _run_log_table(records: Sequence[RunRecord], table: OutputTable) -> pa.Table
     return pa.table(columns) if rows else pa.table({n: pa.nulls(0) for n in table.column_names})
 
 
-def write_run_log(con: duckdb.DuckDBPyConnection, paths: Paths, current: RunRecord) -> None:
-    """Replace ops.run_log in a built warehouse: the records on disk, with `current` as it
-    will be once published."""
-    table = ops_tables(paths)["run_log"]
-    create_tables(con, (table,))
+def run_log_rows(paths: Paths, current: RunRecord) -> pa.Table:
+    """ops.run_log's rows: the records on disk, with `current` as it will be once published."""
     records = [r for r in read_run_records(paths) if r.run_id != current.run_id]
-    run_log = _run_log_table([*records, current], table)
+    return _run_log_table([*records, current], ops_tables(paths)["run_log"])
+
+
+def write_run_log(con: duckdb.DuckDBPyConnection, paths: Paths, current: RunRecord) -> None:
+    """Replace ops.run_log in a built warehouse with `run_log_rows`."""
+    create_tables(con, (ops_tables(paths)["run_log"],))
+    run_log = run_log_rows(paths, current)
     con.execute("delete from ops.run_log")
     if run_log.num_rows:
         con.register("run_log_rows", run_log)
         con.execute("insert into ops.run_log by name select * from run_log_rows")
         con.unregister("run_log_rows")
+
+
+@contextmanager
+def logged_run(paths: Paths, command: str, discard: Callable[[str], None]) -> Iterator[RunRecord]:
+    """Log a run that may publish (call under the lock): its record is written at its
+    start; an exception inside the block calls `discard` with the run id (to remove the
+    run's build),
+    marks the run failed with the error and re-raises. The block sets the outcome to
+    "published" once it published; ending otherwise is a failure too."""
+    record = RunRecord(run_id=new_run_id(), command=command, started_at=utc_now())
+    write_run_record(paths, record)
+    try:
+        yield record
+        if record.outcome != "published":
+            raise PublishingError(f"run {record.run_id} ended without publishing")
+    except BaseException as exc:
+        # the build goes first: on a full disk, removing it frees the space the record needs
+        discard(record.run_id)
+        record.outcome = "failed"
+        record.finished_at = utc_now()
+        record.error = str(exc) or type(exc).__name__
+        write_run_record(paths, record)
+        raise
+
+
+def mark_dead_runs(paths: Paths, published_run: str | None) -> list[str]:
+    """Under the lock, a record still "running" is a run that died: "published" when it is
+    `published_run` (it ended between the swap and writing its record), else "killed".
+    Says what it marked."""
+    marked = []
+    for record in read_run_records(paths):
+        if record.outcome != "running":
+            continue
+        if record.run_id == published_run:
+            record.outcome = "published"
+        else:
+            record.outcome = "killed"
+            record.error = "the process ended without finishing (killed?); cleaned up later"
+        write_run_record(paths, record)
+        marked.append(f"run {record.run_id} marked {record.outcome}")
+    return marked

@@ -28,7 +28,7 @@ from movierec.publishing.builds import build_copy, build_fresh
 from movierec.publishing.lock import exclusive
 from movierec.publishing.runlog import (
     RunRecord,
-    new_run_id,
+    logged_run,
     utc_now,
     write_run_log,
     write_run_record,
@@ -112,18 +112,9 @@ def transaction(paths: Paths, command: str, progress: Progress) -> Iterator[Tran
         for line in clean_up(paths):
             progress(f"cleaned up: {line}")
         check_published(paths)
-        record = RunRecord(run_id=new_run_id(), command=command, started_at=utc_now())
-        write_run_record(paths, record)
-        run = Transaction(paths, record)
-        try:
-            yield run
-            if record.outcome != "published":
-                raise PublishingError(f"run {record.run_id} ended without publishing")
-        except BaseException as exc:
-            # the build goes first: on a full disk, removing it frees the space the record needs
+
+        def discard(_run_id: str) -> None:
             shutil.rmtree(paths.in_build().warehouse_dir, ignore_errors=True)
-            record.outcome = "failed"
-            record.finished_at = utc_now()
-            record.error = str(exc) or type(exc).__name__
-            write_run_record(paths, record)
-            raise
+
+        with logged_run(paths, command, discard) as record:
+            yield Transaction(paths, record)

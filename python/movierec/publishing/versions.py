@@ -25,7 +25,7 @@ import duckdb
 
 from movierec.errors import DamagedFileError, PublishingError
 from movierec.files import fsync, sha256_of, write_text_atomically
-from movierec.publishing.runlog import read_run_records, write_run_record
+from movierec.publishing.runlog import mark_dead_runs
 from movierec.settings import Paths
 
 
@@ -126,16 +126,7 @@ def clean_up(paths: Paths) -> list[str]:
         wal.unlink()
         removed.append(f"stale {wal.name} beside the published file")
     current = published_version(paths)
-    for record in read_run_records(paths):
-        if record.outcome != "running":
-            continue
-        if current is not None and current.name == record.run_id:
-            record.outcome = "published"  # ended between the swap and writing its record
-        else:
-            record.outcome = "killed"
-            record.error = "the process ended without finishing (killed?); cleaned up later"
-        write_run_record(paths, record)
-        removed.append(f"run {record.run_id} marked {record.outcome}")
+    removed += mark_dead_runs(paths, current.name if current else None)
     return removed
 
 

@@ -51,8 +51,14 @@ class Paths:
 
     @property
     def spark_dir(self) -> Path:
-        """The Spark engine's warehouse (docs/spark.md): its metastore and its tables."""
+        """The Spark engine's warehouse versions (docs/spark.md), each a metastore and its
+        tables, and the link to the published one."""
         return self.data_dir / "spark"
+
+    @property
+    def spark_published(self) -> Path:
+        """What Spark's readers open: a link to the published version's folder."""
+        return self.spark_dir / "published"
 
     @property
     def dbt_project_dir(self) -> Path:

@@ -42,11 +42,14 @@ from movierec.warehouse.requests import (
 )
 from movierec.warehouse.spark import (
     append_rows,
+    copy_table_files,
     read_spark_table,
     replace_rows,
     require_java,
+    spark_query,
     spark_session,
     spark_sql,
+    spark_tables,
 )
 from movierec.warehouse.tables import OutputTable, create_tables, output_tables
 
@@ -65,6 +68,7 @@ __all__ = [
     "append_rows",
     "as_dbt_reads",
     "connect",
+    "copy_table_files",
     "create_tables",
     "dbt_build",
     "dbt_command",
@@ -93,7 +97,9 @@ __all__ = [
     "retrieve_candidates",
     "retrieved",
     "run_dbt",
+    "spark_query",
     "spark_session",
     "spark_sql",
+    "spark_tables",
     "sql_file",
 ]

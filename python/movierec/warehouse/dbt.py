@@ -86,10 +86,11 @@ def run_dbt(
     check: bool = True,
     extra_env: Mapping[str, str] | None = None,
     engine: Engine = "duckdb",
+    spark_dir: Path | None = None,
 ) -> DbtResult:
     """Run dbt against this installation's warehouse on `engine` (profiles.yml's default
-    DuckDB target, or its spark target), streaming its output; `extra_env` adds to its
-    environment.
+    DuckDB target, or its spark target on the version folder `spark_dir`), streaming its
+    output; `extra_env` adds to its environment.
 
     With `check`, a failure raises: DiskFullError or OutOfMemoryError when dbt's output
     says so (its stderr then stays unprinted), DbtError otherwise.
@@ -108,7 +109,7 @@ def run_dbt(
         "PYTHONUNBUFFERED": "1",
         # ml_training_features is one query unless a build in batches says otherwise
         WINDOW_ENV: "{}",
-        **(spark_env(paths) if engine == "spark" else {}),
+        **(spark_env(paths, spark_dir) if engine == "spark" else {}),
         **(extra_env or {}),
     }
     if engine == "spark":

@@ -8,9 +8,10 @@ import os
 import re
 import shutil
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 import pyarrow as pa
@@ -43,11 +44,16 @@ def require_java(env: Mapping[str, str] | None = None) -> str:
     return java
 
 
-def spark_env(paths: Paths, *, absolute: bool = False) -> dict[str, str]:
-    """What the spark target (and any pyspark) needs: where the installation's Spark
-    warehouse is (relative to the data folder, which dbt runs in, or `absolute`), the
-    Python its workers run (this one), and a loopback address to bind to."""
-    spark_dir = paths.spark_dir if absolute else os.path.relpath(paths.spark_dir, paths.data_dir)
+def spark_env(
+    paths: Paths, spark_dir: Path | None = None, *, absolute: bool = False
+) -> dict[str, str]:
+    """What the spark target (and any pyspark) needs: the Spark warehouse to open,
+    `spark_dir` (a version's folder; the published one by default), relative to the data
+    folder, which dbt runs in, or `absolute`; the Python its workers run (this one); and a
+    loopback address to bind to."""
+    spark_dir = spark_dir or paths.spark_published
+    if not absolute:
+        spark_dir = Path(os.path.relpath(spark_dir, paths.data_dir))
     return {
         SPARK_DIR_ENV: str(spark_dir),
         "PYSPARK_PYTHON": sys.executable,
@@ -74,11 +80,17 @@ def session_parameters(paths: Paths, env: Mapping[str, str]) -> dict[str, str]:
 
 
 @contextmanager
-def spark_session(paths: Paths) -> Iterator[SparkSession]:
-    """A local pyspark session on the installation's Spark warehouse (the metastore and
-    tables dbt's spark target builds), stopped on exit. One process at a time may hold the
-    metastore: never while dbt runs on it."""
-    env = spark_env(paths, absolute=True)
+def spark_session(paths: Paths, spark_dir: Path | None = None) -> Iterator[SparkSession]:
+    """A local pyspark session on a Spark warehouse of the installation: `spark_dir` (the
+    folder of a version dbt's spark target built), the published one by default; stopped
+    on exit. One process at a time may hold a version's metastore: never while dbt runs
+    on it. SettingsError when nothing is published on Spark yet."""
+    if spark_dir is None and not paths.spark_published.exists():
+        raise SettingsError(
+            f"nothing is published on Spark yet ({paths.spark_published} does not exist): "
+            "run `movierec nightly --engine spark` first"
+        )
+    env = spark_env(paths, spark_dir, absolute=True)
     os.environ.update({k: v for k, v in env.items() if k != SPARK_DIR_ENV})
     from pyspark.sql import SparkSession
 
@@ -137,3 +149,37 @@ def append_rows(session: SparkSession, table: str, rows: pa.Table) -> None:
     )
     session.sql(f"insert into {table} select {columns} from appended_rows")
     session.catalog.dropTempView("appended_rows")
+
+
+def spark_query(session: SparkSession) -> Callable[[str], list[tuple[Any, ...]]]:
+    """SQL in, rows out, on `session` (the audit's `Query`)."""
+    return lambda sql: [tuple(row) for row in session.sql(sql).collect()]
+
+
+def spark_tables(session: SparkSession, schemas: Iterable[str]) -> set[str]:
+    """`schema.name` of every table and view in `schemas` that exist."""
+    return {
+        f"{schema}.{table.name}"
+        for schema in schemas
+        if session.catalog.databaseExists(schema)
+        for table in session.catalog.listTables(schema)
+    }
+
+
+def table_folder(spark_dir: Path, table: str) -> Path:
+    """Where a managed table `schema.name` of the Spark warehouse `spark_dir` keeps its
+    files (Spark's layout under `spark.sql.warehouse.dir`, profiles.yml)."""
+    schema, name = table.split(".")
+    return spark_dir / "tables" / f"{schema}.db" / name
+
+
+def copy_table_files(source_dir: Path, target_dir: Path, table: str) -> int:
+    """Copy the data files of the Parquet table `table` from one Spark warehouse into the
+    same, empty, table of another: the rows a new version carries from the published one.
+    Returns how many files it copied."""
+    source, target = table_folder(source_dir, table), table_folder(target_dir, table)
+    target.mkdir(parents=True, exist_ok=True)
+    files = [f for f in source.glob("*") if f.is_file() and not f.name.startswith(("_", "."))]
+    for file in files:
+        shutil.copy2(file, target / file.name)
+    return len(files)
