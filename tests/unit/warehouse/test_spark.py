@@ -15,17 +15,20 @@ from tests.integration.harness import paths_for
 
 
 def test_dbt_finds_the_spark_warehouse_relative_to_the_data_folder(tmp_path: Path) -> None:
-    env = spark_env(paths_for(tmp_path / "data"))
-    assert env[SPARK_DIR_ENV] == "spark"
+    """dbt opens the version a run builds, or by default the published one (the link)."""
+    paths = paths_for(tmp_path / "data")
+    assert spark_env(paths)[SPARK_DIR_ENV] == "spark/published"
+    env = spark_env(paths, paths.spark_dir / "versions" / "p1")
+    assert env[SPARK_DIR_ENV] == "spark/versions/p1"
     assert env["PYSPARK_PYTHON"] == sys.executable
 
 
 def test_python_opens_the_metastore_and_tables_dbt_builds(tmp_path: Path) -> None:
-    """The session Python opens has the spark target's settings, with the installation's
-    Spark folder absolute, so it finds the same metastore from any working directory."""
+    """The session Python opens has the spark target's settings, with the version's folder
+    absolute, so it finds the same metastore from any working directory."""
     paths = paths_for(tmp_path / "data")
-    spark_dir = paths.data_dir / "spark"
-    parameters = session_parameters(paths, spark_env(paths, absolute=True))
+    spark_dir = paths.data_dir / "spark" / "versions" / "p1"
+    parameters = session_parameters(paths, spark_env(paths, spark_dir, absolute=True))
     assert paths.project_dir == REPO
     assert parameters["spark.sql.warehouse.dir"] == f"{spark_dir}/tables"
     assert parameters["spark.hadoop.javax.jdo.option.ConnectionURL"] == (
