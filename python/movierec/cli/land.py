@@ -43,13 +43,15 @@ def simulate(
         int | None,
         typer.Option(
             help="Instead of a new world, continue the landed one this many days past its "
-            "latest day, each day its own batch (new users, new films, the day's viewings)."
+            "latest day, each day its own batch (new users, new films, the day's viewings), "
+            "answering the published lists as the config's [closed_loop] says."
         ),
     ] = None,
 ) -> None:
     """Simulate a world (users, films, viewings) and land it as one immutable Parquet batch,
     or continue the landed world day by day (--days)."""
-    paths = settings().paths
+    loaded = settings()
+    paths = loaded.paths
     with reported():
         if days is not None:
             given = [
@@ -67,7 +69,7 @@ def simulate(
                     f"--days continues the landed world at its own scale; {', '.join(given)} "
                     "only apply to a new world"
                 )
-            flows.simulate_days(paths, days, seed, typer.echo)
+            flows.simulate_days(paths, days, seed, typer.echo, loaded.closed_loop)
             return
         defaults = SimulationSettings()
         world = SimulationSettings(

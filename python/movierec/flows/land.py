@@ -9,12 +9,15 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+import duckdb
+import numpy as np
 import pyarrow as pa
 
 from movierec.errors import DamagedFileError, RawContractError, SettingsError
 from movierec.evaluation import hold_out_per_user, hold_out_share
 from movierec.land import (
     ErasureRequest,
+    PublishedLists,
     land_batch,
     new_batch_id,
     parse_contract,
@@ -28,7 +31,13 @@ from movierec.land import (
     write_atomically,
 )
 from movierec.publishing import damage, exclusive, utc_now, version_dirs
-from movierec.settings import ENTITIES, MovieLensSettings, Paths, SimulationSettings
+from movierec.settings import (
+    ENTITIES,
+    ClosedLoopSettings,
+    MovieLensSettings,
+    Paths,
+    SimulationSettings,
+)
 
 Progress = Callable[[str], None]
 
@@ -66,11 +75,20 @@ def simulate(paths: Paths, settings: SimulationSettings, progress: Progress) -> 
     return landing
 
 
-def simulate_days(paths: Paths, days: int, seed: int, progress: Progress) -> list[Landing]:
+def simulate_days(
+    paths: Paths,
+    days: int,
+    seed: int,
+    progress: Progress,
+    loop: ClosedLoopSettings | None = None,
+) -> list[Landing]:
     """Continue the landed simulated world `days` days past its latest day, landing each day
     (its new users, new films and viewings) as its own batch. A day's draw depends on what
-    landed before it, the seed and the day alone, so 2 days at once land what 1 day twice
-    does. The viewings keep the pace of the 365 days before each day."""
+    landed before it, the published lists, the seed and the day alone, so 2 days at once
+    land what 1 day twice does. The viewings keep the pace of the 365 days before each day.
+
+    Once a DuckDB warehouse is published, each day answers its latest lists (the closed
+    loop, `loop`: the config's [closed_loop]; `simulate_day`)."""
     if days < 1:
         raise SettingsError(f"days must be at least 1, got {days}")
     landed = read_landed_world(paths.raw_dir)
@@ -83,8 +101,12 @@ def simulate_days(paths: Paths, days: int, seed: int, progress: Progress) -> lis
             f"reach {last}, and viewings cannot land before their day is over (today is {today})"
         )
     landings = []
-    # under the lock: a nightly never sees a day land between its checks and its build
+    # under the lock: a nightly never sees a day land between its checks and its build, nor
+    # publishes other lists while the days answer these
     with exclusive(paths, "simulate --days"):
+        lists = published_lists(paths)
+        if lists is not None:
+            progress(f"the days answer run {lists.run_id}'s lists ({len(lists.user_ids):,} users)")
         for offset in range(days):
             day = first + timedelta(days=offset)
             drawn = simulate_day(
@@ -93,6 +115,8 @@ def simulate_days(paths: Paths, days: int, seed: int, progress: Progress) -> lis
                 viewings=landed.yearly_rate(day),
                 next_interaction_id=landed.next_interaction_id,
                 seed=seed,
+                lists=lists,
+                loop=loop,
             )
             tables = {e: t for e, t in drawn.world.as_dict().items() if t.num_rows}
             landing = _land(paths, tables)
@@ -100,6 +124,30 @@ def simulate_days(paths: Paths, days: int, seed: int, progress: Progress) -> lis
             landings.append(landing)
             landed = landed.after(drawn)
     return landings
+
+
+def published_lists(paths: Paths) -> PublishedLists | None:
+    """The published DuckDB warehouse's latest recommendation run, as the simulated users
+    see it; None before the first publish."""
+    if not paths.warehouse_path.exists():
+        return None
+    with duckdb.connect(str(paths.warehouse_path), read_only=True) as con:
+        rows = con.sql(
+            "select run_id, model_id, user_id, movie_id, recommendation_rank "
+            "from ml.ml_recommendations_latest"
+        ).to_arrow_table()
+    if not rows.num_rows:
+        return None
+    user_ids, row = np.unique(rows.column("user_id").to_numpy(), return_inverse=True)
+    ranks = rows.column("recommendation_rank").to_numpy()
+    movie_ids = np.zeros((len(user_ids), int(ranks.max())), dtype=np.int64)
+    movie_ids[row, ranks - 1] = rows.column("movie_id").to_numpy()
+    return PublishedLists(
+        run_id=str(rows.column("run_id")[0].as_py()),
+        model_id=str(rows.column("model_id")[0].as_py()),
+        user_ids=user_ids,
+        movie_ids=movie_ids,
+    )
 
 
 def ingest_movielens(

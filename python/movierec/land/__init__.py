@@ -2,6 +2,7 @@
 the MovieLens reader, and erasure of users from what landed."""
 
 from movierec.errors import Problem, RawContractError
+from movierec.land.closed_loop import ListAnswers, PublishedLists, answer_lists
 from movierec.land.contract import ColumnSpec, TableSpec, check_schema, check_values, parse_contract
 from movierec.land.erasure import (
     ErasureRequest,
@@ -37,6 +38,7 @@ from movierec.land.simulate import (
     World,
     interaction_window,
     like_probability,
+    pair_like_probability,
     segment_of_age,
     simulate_day,
     simulate_world,
@@ -51,11 +53,14 @@ __all__ = [
     "ErasureRequest",
     "LandedCheck",
     "LandedWorld",
+    "ListAnswers",
     "Population",
     "Problem",
+    "PublishedLists",
     "RawContractError",
     "TableSpec",
     "World",
+    "answer_lists",
     "check_landed",
     "check_schema",
     "check_values",
@@ -67,6 +72,7 @@ __all__ = [
     "like_probability",
     "log_entries",
     "new_batch_id",
+    "pair_like_probability",
     "parse_contract",
     "pending_erasures",
     "read_landed_world",

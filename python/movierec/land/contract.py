@@ -43,6 +43,7 @@ class ColumnSpec:
     not_in_future: bool = False
     not_before: str | None = None
     references: str | None = None
+    accepted: tuple[str, ...] | None = None
 
     @property
     def arrow_type(self) -> pa.DataType:
@@ -89,6 +90,7 @@ def parse_contract(sources_yml: str, source_name: str = "landing") -> dict[str, 
                     not_in_future=bool(meta.get("not_in_future", False)),
                     not_before=_date_text(meta.get("not_before")),
                     references=meta.get("references"),
+                    accepted=tuple(meta["accepted"]) if "accepted" in meta else None,
                 )
             )
         tables[table["name"]] = TableSpec(name=table["name"], columns=tuple(columns))
@@ -180,6 +182,15 @@ def value_rules(
             rules.append(Rule(c.name, f"values below {c.minimum}", f"{q} < {c.minimum}{finite}"))
         if c.maximum is not None:
             rules.append(Rule(c.name, f"values above {c.maximum}", f"{q} > {c.maximum}{finite}"))
+        if c.accepted is not None:
+            allowed = ", ".join("'" + value.replace("'", "''") + "'" for value in c.accepted)
+            rules.append(
+                Rule(
+                    c.name,
+                    f"values other than {', '.join(c.accepted)}",
+                    f"{q} is not null and {q} not in ({allowed})",
+                )
+            )
         if c.min_length is not None:
             rules.append(
                 Rule(c.name, f"lists shorter than {c.min_length}", f"len({q}) < {c.min_length}")
@@ -229,7 +240,14 @@ def check_values(
     now: datetime,
     known_keys: Mapping[str, str] | None = None,
 ) -> list[Problem]:
-    """Count rows breaking each value rule, in one scan of `relation` (a SQL table expression)."""
+    """Count rows breaking each value rule, in one scan of `relation` (a SQL table
+    expression). Optional columns `relation` lacks have no rules to break."""
+    try:
+        cursor = con.execute(f"select * from {relation} limit 0")
+    except duckdb.Error as exc:
+        return [Problem(file, None, f"cannot be read: {exc}")]
+    names = {column[0] for column in cursor.description or []}
+    table = TableSpec(table.name, tuple(c for c in table.columns if c.name in names))
     rules = value_rules(table, now, known_keys)
     if not rules:
         return []

@@ -170,7 +170,7 @@ def check_landed(raw_dir: Path, contract: Mapping[str, TableSpec], now: datetime
             for path in readable:
                 relation = parquet_relation(path)
                 row_problems += check_values(con, relation, str(path), spec, now, known_keys)
-                sql = bad_rows_sql(relation, spec, now, known_keys)
+                sql = bad_rows_sql(relation, in_file(spec, path), now, known_keys)
                 if sql is not None:
                     rows = con.sql(sql).to_arrow_table()
                     entity_bad.append(
@@ -224,9 +224,17 @@ def validate_landed(
     return list(check_landed(raw_dir, contract, now).problems)
 
 
+def in_file(spec: TableSpec, path: Path) -> TableSpec:
+    """The contract's columns a landed file has: every one, but optional columns the
+    contract gained after the file landed (their rules do not apply to it)."""
+    names = set(pq.read_schema(path).names)
+    return TableSpec(spec.name, tuple(c for c in spec.columns if c.name in names))
+
+
 def check_file_schema(path: Path, spec: TableSpec) -> list[Problem]:
     """A landed Parquet file must be readable (every page's checksum, where it has them)
-    and have exactly the contract's schema."""
+    and have the contract's schema: every column, but optional columns the contract
+    gained after the file landed (landing writes every column, NULL where absent)."""
     try:
         schema = pq.read_schema(path)
         for _ in pq.ParquetFile(path, page_checksum_verification=True).iter_batches():
@@ -235,7 +243,7 @@ def check_file_schema(path: Path, spec: TableSpec) -> list[Problem]:
         return [
             Problem(str(path), None, f"not a readable Parquet file (truncated or corrupt?): {exc}")
         ]
-    return check_schema(str(path), schema, spec)
+    return check_schema(str(path), schema, spec, allow_missing_optional=True)
 
 
 def validate_file(

@@ -14,7 +14,8 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from movierec.settings import SimulationSettings
+from movierec.land.closed_loop import PublishedLists, answer_lists, with_sources
+from movierec.settings import ClosedLoopSettings, SimulationSettings
 
 GENRES: tuple[str, ...] = (
     "Action",
@@ -97,6 +98,7 @@ def simulate_world(settings: SimulationSettings) -> World:
     timestamps = np.datetime64(as_of, "s") - seconds_before.astype("timedelta64[s]")
     people = Population.of(users, movies)
     interactions = _viewings(rng, people, u, m, timestamps, settings.as_of.year, first_id=1)
+    interactions = with_sources(interactions, None, None)
     return World(users=users, movies=movies, interactions=interactions)
 
 
@@ -158,11 +160,19 @@ def simulate_day(
     viewings: float,
     next_interaction_id: int,
     seed: int,
+    lists: PublishedLists | None = None,
+    loop: ClosedLoopSettings | None = None,
 ) -> Day:
     """One more day of the world: about 0.2 % new users and 0.1 % new films (released in
     the day's year), then about `viewings` viewings, each by a user and of a film drawn
     uniformly from everyone and everything there is that day, at a moment uniform over
-    the day. The draw depends on the population, the seed and the day alone."""
+    the day. The draw depends on the population, the seed and the day alone.
+
+    With published `lists`, the day answers them (`answer_lists`, with `loop`): a viewing
+    through its user's list is of the film clicked there (viewing_source 'recommendation', with
+    the list's run, model and the rank), or, without a click, of the film drawn uniformly,
+    recording the list passed over (viewing_source 'organic' with the run). Who views, when, and
+    every other viewing are drawn as without lists."""
     rng = np.random.default_rng([seed, day.toordinal()])
     new_users = int(rng.poisson(NEW_USERS_PER_DAY * len(population.user_ids)))
     new_movies = int(rng.poisson(NEW_MOVIES_PER_DAY * len(population.movie_ids)))
@@ -181,7 +191,21 @@ def simulate_day(
     timestamps = np.datetime64(datetime.combine(day, time()), "s") + seconds.astype(
         "timedelta64[s]"
     )
+    answers = None
+    if lists is not None:
+        # a generator of its own: the day's other draws stay those of a day without lists
+        loop_rng = np.random.default_rng([seed, day.toordinal(), 1])
+        answers, clicked_film = answer_lists(
+            loop_rng,
+            grown,
+            u,
+            lists,
+            loop or ClosedLoopSettings(),
+            like=lambda users, films: pair_like_probability(grown, users, films, day.year),
+        )
+        m = np.where(clicked_film >= 0, clicked_film, m)
     interactions = _viewings(rng, grown, u, m, timestamps, day.year, first_id=next_interaction_id)
+    interactions = with_sources(interactions, answers, lists)
     return Day(
         day=day,
         world=World(users=users, movies=movies, interactions=interactions),
@@ -250,6 +274,26 @@ def _simulate_movies(
     return movies
 
 
+def pair_like_probability(
+    people: Population, u: IntArray, m: IntArray, as_of_year: int
+) -> FloatArray:
+    """p(like) of user index `u` for film index `m` (arrays of one shape)."""
+    # Compare small integer codes, not 15M strings: index users and films once.
+    genre_code = {g: i for i, g in enumerate(GENRES)}
+    movie_code = np.array([genre_code[g] for g in people.genre.tolist()], dtype=np.int8)
+    preferred_code = np.vectorize(genre_code.__getitem__, otypes=[np.int8])(people.preferred)
+    segment = segment_of_age(people.age)
+    film_age = as_of_year - people.release_year
+    genre = movie_code[m]
+    return like_probability(
+        is_preferred_genre=(preferred_code[u, 0] == genre) | (preferred_code[u, 1] == genre),
+        is_young=(segment == "young")[u],
+        is_senior=(segment == "senior")[u],
+        film_age_years=film_age[m],
+        mean_rating=people.mean_rating[m],
+    )
+
+
 def _viewings(
     rng: np.random.Generator,
     people: Population,
@@ -262,20 +306,7 @@ def _viewings(
     """Viewings of film index `m` by user index `u` at `timestamps`: liked with p(like),
     then a watch fraction and a rating that follow from liking."""
     n = len(u)
-    # Compare small integer codes, not 15M strings: index users and films once.
-    genre_code = {g: i for i, g in enumerate(GENRES)}
-    movie_code = np.array([genre_code[g] for g in people.genre.tolist()], dtype=np.int8)
-    preferred_code = np.vectorize(genre_code.__getitem__, otypes=[np.int8])(people.preferred)
-    segment = segment_of_age(people.age)
-    film_age = as_of_year - people.release_year
-    genre = movie_code[m]
-    p = like_probability(
-        is_preferred_genre=(preferred_code[u, 0] == genre) | (preferred_code[u, 1] == genre),
-        is_young=(segment == "young")[u],
-        is_senior=(segment == "senior")[u],
-        film_age_years=film_age[m],
-        mean_rating=people.mean_rating[m],
-    )
+    p = pair_like_probability(people, u, m, as_of_year)
     liked = rng.random(n) < p
     watch = np.where(liked, rng.uniform(0.1, 1.0, n), rng.uniform(0.05, 0.4, n))
     rating = np.where(liked, rng.integers(1, 6, n), rng.integers(1, 4, n))

@@ -37,6 +37,7 @@ from movierec.settings.steps import (
     AuditSettings,
     BadRows,
     CandidateSource,
+    ClosedLoopSettings,
     Engine,
     EvaluateSettings,
     FeatureSet,
@@ -59,6 +60,7 @@ __all__ = [
     "AuditSettings",
     "BadRows",
     "CandidateSource",
+    "ClosedLoopSettings",
     "Engine",
     "EvaluateSettings",
     "FeatureSet",
@@ -95,6 +97,7 @@ class Settings:
     config_path: Path
     training: TrainingMode = field(default_factory=TrainingMode)
     forest: ForestParams = field(default_factory=ForestParams)
+    closed_loop: ClosedLoopSettings = field(default_factory=ClosedLoopSettings)
 
     def train_settings(self, **overrides: Any) -> TrainSettings:
         """The config's [training] and [forest] as training settings, with `overrides`."""
@@ -185,4 +188,14 @@ def load(
         params = ForestParams(**forest_values)
     except TypeError as exc:
         raise SettingsError(f"{config_path} [forest]: {exc}") from exc
-    return Settings(paths=paths, config_path=config_path, training=mode, forest=params)
+    try:
+        closed_loop = ClosedLoopSettings(**_table(config, "closed_loop", config_path))
+    except (TypeError, SettingsError) as exc:
+        raise SettingsError(f"{config_path} [closed_loop]: {exc}") from exc
+    return Settings(
+        paths=paths,
+        config_path=config_path,
+        training=mode,
+        forest=params,
+        closed_loop=closed_loop,
+    )

@@ -30,7 +30,13 @@ final as (
         interactions.is_liked,
 
         -- timestamps
-        interactions.interacted_at
+        interactions.interacted_at,
+
+        -- how the viewer came to the film, and the list in front of them
+        interactions.viewing_source,
+        interactions.run_id,
+        interactions.model_id,
+        interactions.recommendation_rank
     from interactions
     left join masked
         on

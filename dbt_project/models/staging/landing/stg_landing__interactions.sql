@@ -24,6 +24,13 @@ renamed as (
         -- timestamps
         cast(interacted_at as {{ dbt.type_timestamp() }}) as interacted_at,
 
+        -- how the viewer came to the film (the closed loop): NULL (MovieLens, worlds
+        -- landed before it) is organic
+        coalesce(cast(viewing_source as {{ dbt.type_string() }}), 'organic') as viewing_source,
+        cast(run_id as {{ dbt.type_string() }}) as run_id,
+        cast(model_id as {{ dbt.type_string() }}) as model_id,
+        cast(recommendation_rank as {{ dbt.type_int() }}) as recommendation_rank,
+
         -- lineage
         cast(filename as {{ dbt.type_string() }}) as landed_file
     from source
@@ -48,6 +55,10 @@ final as (
         rating,
         is_liked,
         interacted_at,
+        viewing_source,
+        run_id,
+        model_id,
+        recommendation_rank,
         landed_file
     from ranked
     where landing_rank = 1
