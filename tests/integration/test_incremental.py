@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import polars as pl
 import pytest
 
 from movierec.land import landed_files
@@ -44,12 +45,19 @@ BUILT_TABLES = (
 
 
 class Scenario:
-    """The clone the steps share, and what the failed day left."""
+    """The clone the steps share, what the failed day left, and the config its days land
+    with: every viewing of a listed user goes through the list, which is scanned with a
+    stronger attention than the default's, so a small world's days hold clicks."""
 
     def __init__(self, paths: Paths) -> None:
         self.paths = paths
         self.failed_day_files = 0
         self.latest_viewing: object = None
+        self.lists_run: str | None = None
+        self.loop_config = paths.data_dir.parent / "closed_loop.toml"
+        self.loop_config.write_text(
+            "[closed_loop]\nlist_share = 1.0\nexamine_first = 0.15\nexamine_decay = 0.9\n"
+        )
 
 
 def _landed_count(paths: Paths) -> int:
@@ -77,8 +85,11 @@ def test_a_failed_day_leaves_the_published_warehouse_as_it_was(scenario: Scenari
     paths = scenario.paths
     # the installation's second nightly continued the first one's build, with nothing new
     assert (_build_row(paths)["mode"], _build_row(paths)["new_files"]) == ("incremental", 0)
+    scenario.lists_run = query(paths, "select min(run_id) as r from ml.ml_recommendations_latest")[
+        "r"
+    ][0]
     files = _landed_count(paths)
-    landed = run_cli(paths, "simulate", "--days", "1")
+    landed = run_cli(paths, "simulate", "--days", "1", config=scenario.loop_config)
     assert landed.returncode == 0, landed.stderr
     scenario.failed_day_files = _landed_count(paths) - files
     assert scenario.failed_day_files >= 1  # at least the day's viewings
@@ -107,7 +118,7 @@ def test_the_next_nightly_catches_up_incrementally(scenario: Scenario) -> None:
     paths = scenario.paths
     assert scenario.latest_viewing is not None, "runs after the failed day"
     files = _landed_count(paths)
-    landed = run_cli(paths, "simulate", "--days", "1")
+    landed = run_cli(paths, "simulate", "--days", "1", config=scenario.loop_config)
     assert landed.returncode == 0, landed.stderr
     # both days: the failed one published nothing, so its files are still new
     new_files = scenario.failed_day_files + _landed_count(paths) - files
@@ -132,6 +143,62 @@ def test_the_next_nightly_catches_up_incrementally(scenario: Scenario) -> None:
     assert landed_rows > 0
     users = query(paths, "select count(distinct user_id) as n from ml.ml_recommendations_latest")
     assert users["n"][0] == query(paths, "select count(*) as n from core.dim_users")["n"][0]
+
+
+def test_the_days_answered_the_lists_published_before_them(scenario: Scenario) -> None:
+    """The closed loop: both days' clicks are films of their user's list in the run
+    published before the days, at the rank they landed with; the realised click-through
+    in the warehouse equals its recomputation from the landed Parquet alone (viewings and
+    users, segments from the ages), to the last digit."""
+    paths = scenario.paths
+    assert scenario.lists_run is not None, "runs after the failed day"
+    landed = [str(f) for f in landed_files(paths.raw_dir, "interactions")]
+    users = [str(f) for f in landed_files(paths.raw_dir, "users")]
+    with duckdb.connect() as con:
+        listed = ", ".join(f"'{f}'" for f in landed)
+        con.execute(
+            f"create view viewings as select * from read_parquet([{listed}], union_by_name = true)"
+        )
+        views = con.sql("select * from viewings where run_id is not null").pl()
+        con.execute(f"attach '{paths.warehouse_path}' as wh (read_only)")
+        (unlisted,) = con.sql(
+            "select count(*) from viewings as v where viewing_source = 'recommendation' "
+            "and not exists (select 1 from wh.ml.ml_recommendations as r where "
+            "r.run_id = v.run_id and r.user_id = v.user_id and r.movie_id = v.movie_id "
+            "and r.recommendation_rank = v.recommendation_rank)"
+        ).fetchall()[0]
+        recomputed = con.sql(
+            """with users as (
+                   select user_id, age from read_parquet($u, filename = true)
+                   qualify row_number() over (partition by user_id order by filename desc) = 1)
+               select cast(v.interacted_at as date) as activity_date, v.model_id,
+                   case when u.age < 25 then 'young' when u.age < 45 then 'adult'
+                       else 'senior' end as segment,
+                   count(*) as list_views,
+                   count(*) filter (where v.viewing_source = 'recommendation') as clicks,
+                   count(*) filter (where v.viewing_source = 'recommendation' and v.is_liked)
+                       as liked_clicks
+               from viewings as v join users as u using (user_id)
+               where v.run_id is not null group by all""",
+            params={"u": users},
+        ).pl()
+    clicks = views.filter(pl.col("viewing_source") == "recommendation")
+    assert set(views["run_id"]) == {scenario.lists_run}
+    assert 0 < clicks.height < views.height
+    assert unlisted == 0
+    recomputed = recomputed.with_columns(
+        (pl.col("clicks") / pl.col("list_views")).alias("click_through")
+    )
+    columns = [*recomputed.columns]
+    in_warehouse = query(
+        paths, f"select {', '.join(columns)} from kpi.rpt_click_through_daily"
+    ).cast({"list_views": pl.Int64, "clicks": pl.Int64, "liked_clicks": pl.Int64})
+    order = ["activity_date", "model_id", "segment"]
+    assert in_warehouse.sort(order).equals(
+        recomputed.cast(
+            {"list_views": pl.Int64, "clicks": pl.Int64, "liked_clicks": pl.Int64}
+        ).sort(order)
+    )
 
 
 def _runs(paths: Paths) -> list[dict[str, Any]]:
