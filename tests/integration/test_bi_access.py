@@ -12,12 +12,17 @@ pytestmark = pytest.mark.integration
 
 RPT_MODELS = {
     "rpt_business_impact",
+    "rpt_click_through_by_rank",
+    "rpt_click_through_daily",
     "rpt_engagement_daily",
     "rpt_expected_click_through",
     "rpt_film_exposure",
     "rpt_model_performance",
     "rpt_recommendation_runs",
 }
+# Realised click-through needs list views, which only simulated days after a publish
+# land (the closed loop); this world has none (tests/integration/test_incremental.py has).
+WITHOUT_LIST_VIEWS_EMPTY = {"rpt_click_through_by_rank", "rpt_click_through_daily"}
 
 
 def test_sqlalchemy_duckdb_engine_lists_and_queries_every_report(warehouse: Paths) -> None:
@@ -33,7 +38,7 @@ def test_sqlalchemy_duckdb_engine_lists_and_queries_every_report(warehouse: Path
         assert listed == RPT_MODELS
         for name in sorted(RPT_MODELS):
             rows = connection.execute(sa.text(f"select * from kpi.{name} limit 5")).fetchall()
-            assert rows, f"kpi.{name} is empty"
+            assert bool(rows) != (name in WITHOUT_LIST_VIEWS_EMPTY), f"kpi.{name}: {rows}"
         with pytest.raises(sa.exc.DBAPIError, match="read-only"):
             connection.execute(sa.text("create table kpi.scratch (x integer)"))
     engine.dispose()
