@@ -19,6 +19,7 @@ SHARED_WORLDS: dict[str, str] = {
     "tests/integration/test_publish.py": "installation",
     "tests/integration/test_faults.py": "installation",
     "tests/integration/test_incremental.py": "installation",
+    "tests/integration/test_ab.py": "installation",
     "tests/integration/test_nightly.py": "warehouse",
     "tests/integration/test_warehouse_build.py": "warehouse",
     "tests/integration/test_bi_access.py": "warehouse",

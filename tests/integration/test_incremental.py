@@ -193,6 +193,15 @@ def test_the_days_answered_the_lists_published_before_them(scenario: Scenario) -
     in_warehouse = query(
         paths, f"select {', '.join(columns)} from kpi.rpt_click_through_daily"
     ).cast({"list_views": pl.Int64, "clicks": pl.Int64, "liked_clicks": pl.Int64})
+    per_day = recomputed.group_by("activity_date").agg(
+        pl.col("list_views").sum().cast(pl.Int64), pl.col("clicks").sum().cast(pl.Int64)
+    )
+    viewing_daily = query(
+        paths,
+        "select activity_date, list_views, recommended_viewings as clicks "
+        f"from kpi.rpt_viewing_daily where activity_date >= '{per_day['activity_date'].min()}'",
+    ).cast({"list_views": pl.Int64, "clicks": pl.Int64})
+    assert viewing_daily.sort("activity_date").equals(per_day.sort("activity_date"))
     order = ["activity_date", "model_id", "segment"]
     assert in_warehouse.sort(order).equals(
         recomputed.cast(

@@ -61,6 +61,36 @@ def test_every_user_gets_their_top_n(warehouse: Paths) -> None:
     assert lists["max_score"].to_numpy().max() <= 1.0
 
 
+def test_the_runs_diversity_is_what_its_lists_hold(warehouse: Paths) -> None:
+    """rpt_recommendation_runs' intra-list diversity and share outside the stated genres,
+    recomputed in Python from the published lists, the films' genres and the users' stated
+    genres."""
+    lists = query(
+        warehouse,
+        "select l.user_id, l.movie_id, m.primary_genre, g.genres, u.preferred_genres "
+        "from ml.ml_recommendations_latest as l join core.dim_movies as m using (movie_id) "
+        "join staging.stg_landing__movies as g using (movie_id) "
+        "join staging.stg_landing__users as u using (user_id)",
+    )
+    pairs_differ, outside = [], []
+    for _, films in lists.group_by(["user_id"]):
+        genres = films["primary_genre"].to_list()
+        n = len(genres)
+        same = sum(genres.count(g) * (genres.count(g) - 1) for g in set(genres))
+        pairs_differ.append(1 - same / (n * (n - 1)))
+        stated = set(films["preferred_genres"].to_list()[0] or ())
+        if stated:  # the share counts the lists of users who stated genres
+            outside += [not set(g) & stated for g in films["genres"].to_list()]
+    run = query(
+        warehouse,
+        "select intra_list_diversity, outside_stated_genres_share from kpi.rpt_recommendation_runs "
+        "where run_id = (select min(run_id) from ml.ml_recommendations_latest)",
+    ).row(0, named=True)
+    assert run["intra_list_diversity"] == pytest.approx(sum(pairs_differ) / len(pairs_differ))
+    assert run["outside_stated_genres_share"] == pytest.approx(sum(outside) / len(outside))
+    assert 0 < run["outside_stated_genres_share"] < 1
+
+
 def test_model_is_registered_with_its_files(warehouse: Paths) -> None:
     """One model: ONNX file whose sha256 is registered, metadata listing the contract's
     features, agreement within 1e-5, metrics for both splits."""

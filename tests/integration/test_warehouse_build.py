@@ -152,7 +152,7 @@ def test_every_model_is_documented_and_tested(warehouse: Paths, tmp_path: Path) 
         for dep in node["depends_on"]["nodes"]
     } | {test["depends_on"]["nodes"][0] for test in manifest.get("unit_tests", {}).values()}
     models = {k: v for k, v in manifest["nodes"].items() if v["resource_type"] == "model"}
-    assert len(models) == 41
+    assert len(models) == 43
     for key, model in models.items():
         assert model["description"].strip(), f"{key} has no description"
         assert key in tested, f"{key} has no test"
@@ -192,7 +192,7 @@ def test_docs_lineage_runs_from_raw_parquet_to_each_report_and_its_exposure(
         return parents.union(*(ancestors(p) for p in parents)) if parents else set()
 
     reports = {k for k in manifest["nodes"] if k.startswith("model.movierec.rpt_")}
-    assert len(reports) == 8
+    assert len(reports) == 10
     for report in reports:
         assert any(a.startswith("source.movierec.landing.") for a in ancestors(report)), report
     exposure = manifest["exposures"]["exposure.movierec.morning_dashboard"]

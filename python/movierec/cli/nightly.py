@@ -74,7 +74,7 @@ def nightly(
             on_spark = flows.spark_nightly(
                 paths,
                 loaded.train_settings(),
-                RecommendSettings(top_n=top_n),
+                RecommendSettings(top_n=top_n),  # A/B serving is DuckDB's only
                 retrain,
                 publishing,
                 progress=say,
@@ -88,7 +88,7 @@ def nightly(
             retrain=retrain,
             full_refresh=full_refresh,
         )
-        scoring = RecommendSettings(top_n=top_n)
+        scoring = loaded.recommend_settings(top_n=top_n)
         result = flows.nightly(
             paths, policy, loaded.train_settings(), scoring, publishing, progress=say
         )
@@ -98,8 +98,15 @@ def nightly(
     for step in record.steps:
         typer.echo(f"  {step['step']:<22} {step['seconds']:7.1f} s")
     typer.echo(f"  {'total':<22} {record.seconds or 0:7.1f} s")
-    typer.echo(f"  model       {summary.model_id}" + (" (new)" if result.trained else ""))
+    if summary.challenger_model_id is None:
+        typer.echo(f"  model       {summary.model_id}")
+    else:
+        typer.echo(
+            f"  A/B         champion {summary.model_id}, challenger "
+            f"{summary.challenger_model_id} ({summary.challenger_share:.0%} of users)"
+        )
     if result.trained is not None:
+        typer.echo(f"  trained     {result.trained.record.model_id} (new)")
         for split, m in result.trained.metrics.items():
             typer.echo(
                 f"  {split:<6} split  AUC {m.auc:.3f}  precision {m.precision:.3f}  "

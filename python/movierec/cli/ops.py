@@ -33,3 +33,18 @@ def runs(
 ) -> None:
     """The run log: every run that tried to publish, with its outcome."""
     typer.echo(flows.latest_runs(settings().paths, last))
+
+
+@app.command()
+def promote(
+    force: Annotated[
+        bool, typer.Option(help="Promote even when kpi.rpt_ab_test has not decided for it.")
+    ] = False,
+) -> None:
+    """Make the A/B test's challenger the champion: when kpi.rpt_ab_test's decision is
+    'challenger wins' (both arms with enough list views, the difference's 95 % interval
+    above 0), or with --force. Published as a run of its own, in the run log."""
+    paths = settings().paths
+    with reported(paths):
+        evidence, record = flows.promote(paths, force, say)
+    say(f"promoted ({evidence}); published {record.run_id} -> {paths.warehouse_path}")

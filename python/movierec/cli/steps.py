@@ -103,11 +103,12 @@ def recommend(
     ] = RecommendSettings.candidates_per_genre,
 ) -> None:
     """Score every user against unseen films with the latest model; append the top N; publish."""
-    paths = settings().paths
+    loaded = settings()
+    paths = loaded.paths
     with reported(paths):
-        scoring = RecommendSettings(
+        scoring = loaded.recommend_settings(
             top_n=top_n,
-            candidates=candidates,  # type: ignore[arg-type]
+            candidates=candidates,
             candidates_per_genre=candidates_per_genre,
         )
         record = flows.recommend_step(paths, scoring, say)

@@ -10,7 +10,7 @@ from movierec.flows.land import (
     validate,
 )
 from movierec.flows.nightly import NightlyResult, nightly, training_due
-from movierec.flows.ops import latest_runs, roll_back
+from movierec.flows.ops import latest_runs, promote, roll_back
 from movierec.flows.publish import AUDITED_TABLES, Run, carried_tables, warehouse_run
 from movierec.flows.spark import SparkRun, spark_build, spark_nightly
 from movierec.flows.steps import build, evaluate, recommend_step, report, train
@@ -28,6 +28,7 @@ __all__ = [
     "ingest_movielens",
     "latest_runs",
     "nightly",
+    "promote",
     "recommend_step",
     "report",
     "roll_back",

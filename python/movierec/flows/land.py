@@ -138,14 +138,17 @@ def published_lists(paths: Paths) -> PublishedLists | None:
         ).to_arrow_table()
     if not rows.num_rows:
         return None
-    user_ids, row = np.unique(rows.column("user_id").to_numpy(), return_inverse=True)
+    user_ids, first, row = np.unique(
+        rows.column("user_id").to_numpy(), return_index=True, return_inverse=True
+    )
     ranks = rows.column("recommendation_rank").to_numpy()
     movie_ids = np.zeros((len(user_ids), int(ranks.max())), dtype=np.int64)
     movie_ids[row, ranks - 1] = rows.column("movie_id").to_numpy()
+    models = rows.column("model_id").to_pylist()
     return PublishedLists(
         run_id=str(rows.column("run_id")[0].as_py()),
-        model_id=str(rows.column("model_id")[0].as_py()),
         user_ids=user_ids,
+        model_ids=tuple(str(models[i]) for i in first),
         movie_ids=movie_ids,
     )
 

@@ -19,10 +19,10 @@ import polars as pl
 from movierec.errors import NoDataError
 from movierec.evaluation import Evaluation, evaluate_recommenders, summary_table
 from movierec.flows.publish import Run, Start, warehouse_run
-from movierec.model import load_scorer, registered_model
+from movierec.model import registered_model
 from movierec.publishing import RunRecord
 from movierec.reporting import write_report
-from movierec.scoring import RunSummary, recommend, users_to_rescore
+from movierec.scoring import Arm, RunSummary, recommend, serving_models, users_to_rescore
 from movierec.settings import (
     EvaluateSettings,
     Paths,
@@ -95,17 +95,24 @@ def train_into(paths: Paths, settings: TrainSettings, progress: Progress) -> Tra
 def recommend_into(
     paths: Paths, settings: RecommendSettings, progress: Progress, *, changed_only: bool = False
 ) -> RunSummary:
-    """Score every user with the registered model and append the run; `changed_only`:
-    only the users whose lists may have changed, carrying the others' (`users_to_rescore`)."""
+    """Score every user with the serving model(s) (`serving_models`: the newest, or a
+    champion and a challenger) and append the run; `changed_only`: only the users whose
+    lists may have changed, carrying the others' (`users_to_rescore`)."""
     with connect(paths) as con:
-        record = registered_model(con)
-        rescore = users_to_rescore(con, record.model_id, settings) if changed_only else None
+        serving = serving_models(con, settings.challenger_share)
+        if serving is None:
+            raise NoDataError("no registered model: run `movierec train` first")
+        if serving.challenger is not None:
+            progress(
+                f"A/B: challenger {serving.challenger.model_id} serves "
+                f"{serving.share:.0%} of users, champion {serving.champion.model_id} the rest"
+            )
+        rescore = users_to_rescore(con, serving, settings) if changed_only else None
         if rescore is not None:
             who = "every user" if rescore.user_ids is None else f"{len(rescore.user_ids):,} users"
             progress(f"rescoring {who}: {rescore.reason}")
-        summary = recommend(
-            con, load_scorer(record), record.model_id, record.features, settings, progress, rescore
-        )
+        challenger = Arm.of(serving.challenger) if serving.challenger else None
+        summary = recommend(con, Arm.of(serving.champion), settings, progress, rescore, challenger)
     rescored = "" if summary.users_rescored is None else f" ({summary.users_rescored:,} rescored)"
     progress(
         f"run {summary.run_id}: {summary.recommendations:,} recommendations for "

@@ -28,23 +28,29 @@ BoolArray = npt.NDArray[np.bool_]
 
 @dataclass(frozen=True)
 class PublishedLists:
-    """The latest published recommendation run as the simulated users see it: its run and
-    model, and per listed user the films at ranks 1..N (row i: `user_ids[i]`'s list; 0
-    after the last film of a list shorter than N)."""
+    """The latest published recommendation run as the simulated users see it: its run,
+    and per listed user the model that ranked the list (two under an A/B test) and the
+    films at ranks 1..N (row i: `user_ids[i]`'s list; 0 after the last film of a list
+    shorter than N)."""
 
     run_id: str
-    model_id: str
     user_ids: IntArray
+    model_ids: tuple[str, ...]  # per user
     movie_ids: IntArray  # (users, N)
 
 
 @dataclass(frozen=True)
 class ListAnswers:
-    """How a day's viewings answered the lists: per viewing, whether it went through its
-    user's list, and the rank clicked there (0: none)."""
+    """How a day's viewings answered the lists: per viewing, the row of the list it went
+    through in `PublishedLists` (-1: none, an organic viewing), and the rank clicked
+    there (0: none)."""
 
-    through_list: BoolArray
+    list_row: IntArray
     clicked_rank: IntArray
+
+    @property
+    def through_list(self) -> BoolArray:
+        return self.list_row >= 0
 
 
 def answer_lists(
@@ -63,6 +69,7 @@ def answer_lists(
     row_of = {int(user): row for row, user in enumerate(lists.user_ids.tolist())}
     rows = np.array([row_of.get(int(user), -1) for user in people.user_ids[u].tolist()])
     through = (rows >= 0) & (rng.random(len(u)) < loop.list_share)
+    list_row = np.where(through, rows, -1)
     films = lists.movie_ids[rows[through]]  # (k, N) film ids
     index_of = {int(movie): i for i, movie in enumerate(people.movie_ids.tolist())}
     listed = films > 0
@@ -79,7 +86,7 @@ def answer_lists(
     clicked_film = np.full(len(u), -1, dtype=np.int64)
     chosen = np.flatnonzero(through)[first > 0]
     clicked_film[chosen] = film_index[first > 0, first[first > 0] - 1]
-    return ListAnswers(through, clicked_rank), clicked_film
+    return ListAnswers(list_row, clicked_rank), clicked_film
 
 
 def with_sources(
@@ -87,22 +94,23 @@ def with_sources(
 ) -> pa.Table:
     """The viewings with how each came about: source, and the list's run, model and rank."""
     n = interactions.num_rows
+    model_ids: tuple[str, ...] = ()
     if answers is None or lists is None:
-        through = np.zeros(n, dtype=bool)
-        clicked = np.zeros(n, dtype=bool)
+        list_row = np.full(n, -1, dtype=np.int64)
         rank = np.zeros(n, dtype=np.int64)
-        run_id = model_id = ""
+        run_id = ""
     else:
-        through, rank = answers.through_list, answers.clicked_rank
-        clicked = rank > 0
-        run_id, model_id = lists.run_id, lists.model_id
+        list_row, rank = answers.list_row, answers.clicked_rank
+        run_id, model_ids = lists.run_id, lists.model_ids
+    clicked = rank > 0
+    rows = list_row.tolist()
     return (
         interactions.append_column(
             "viewing_source", pa.array(np.where(clicked, "recommendation", "organic"), pa.string())
         )
-        .append_column("run_id", pa.array([run_id if t else None for t in through], pa.string()))
+        .append_column("run_id", pa.array([run_id if r >= 0 else None for r in rows], pa.string()))
         .append_column(
-            "model_id", pa.array([model_id if t else None for t in through], pa.string())
+            "model_id", pa.array([model_ids[r] if r >= 0 else None for r in rows], pa.string())
         )
         .append_column("recommendation_rank", pa.array(rank.astype(np.int32), mask=~clicked))
     )

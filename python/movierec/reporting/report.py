@@ -174,6 +174,16 @@ def build_report(con: duckdb.DuckDBPyConnection) -> str:
             chart_id, title, rows["recommender"].to_list(), rows["metric_value"].to_list(), ".4f"
         )
 
+    diversity = {
+        "coverage": runs["catalogue_coverage"].to_list(),
+        "Gini": runs["exposure_gini"].fill_null(0).to_list(),
+        "intra-list diversity": runs["intra_list_diversity"].fill_null(0).to_list(),
+        **(
+            {"outside stated genres": runs["outside_stated_genres_share"].fill_null(0).to_list()}
+            if runs["outside_stated_genres_share"].null_count() < runs.height
+            else {}
+        ),
+    }
     realised = (
         f"{int(clicks['clicks'].sum()) / int(clicks['list_views'].sum()):.1%}"
         if clicks.height
@@ -225,10 +235,12 @@ def build_report(con: duckdb.DuckDBPyConnection) -> str:
            f"in nobody's list last night; {unshown['never_recommended']:,} have never been "
            "recommended.</p>"),
         ("Recommendation runs",
-         line_chart("run-coverage", "Catalogue coverage and exposure Gini per run",
-                    [str(i + 1) for i in range(runs.height)],
-                    {"coverage": runs["catalogue_coverage"].to_list(),
-                     "Gini": runs["exposure_gini"].fill_null(0).to_list()}, ".2f")
+         line_chart("run-coverage", "Coverage, concentration and diversity per run",
+                    [str(i + 1) for i in range(runs.height)], diversity, ".2f")
+         + "<p class='note'>Coverage: share of the catalogue in some list; Gini: how "
+           "unevenly lists share the films (0 = evenly); intra-list diversity: share of a "
+           "list's film pairs of different main genres; outside stated genres: share of "
+           "shown films in none of the genres the user stated (the filter bubble).</p>"
          + _table(runs.select("run_id", "users_served", "catalogue_coverage", "exposure_gini",
                               "avg_score", "run_seconds").tail(5),
                   {"catalogue_coverage": ".1%", "exposure_gini": ".3f", "avg_score": ".3f",

@@ -150,7 +150,7 @@ def _shortlist_films(
     return int(count)
 
 
-def _every_user(con: duckdb.DuckDBPyConnection) -> list[int]:
+def every_user(con: duckdb.DuckDBPyConnection) -> list[int]:
     rows = con.execute("select user_id from core.dim_users order by user_id").fetchall()
     return [int(row[0]) for row in rows]
 
@@ -191,7 +191,7 @@ def rank_users(
     for the same users and moment."""
     started = time.perf_counter()
     stages: dict[str, float] = {}
-    ids = list(user_ids) if user_ids is not None else _every_user(con)
+    ids = list(user_ids) if user_ids is not None else every_user(con)
     if settings.source == "retrieval":
         films_per_user = _retrieve(con, ids, as_of, settings, candidates)
         stages["retrieve"] = time.perf_counter() - started

@@ -13,11 +13,20 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import duckdb
+import numpy as np
 import polars as pl
 import pyarrow as pa
 
 from movierec.model import OnnxScorer
-from movierec.scoring.ranking import TOP_N_SCHEMA, Progress, Ranking, exhaustive_top_n, rank_users
+from movierec.scoring.ab import Arm, Serving, in_challenger_group
+from movierec.scoring.ranking import (
+    TOP_N_SCHEMA,
+    Progress,
+    Ranking,
+    every_user,
+    exhaustive_top_n,
+    rank_users,
+)
 from movierec.settings import RecommendSettings
 from movierec.warehouse import sql_file
 
@@ -37,6 +46,9 @@ class RunSummary:
     strategy: str
     stage_seconds: dict[str, float] = field(default_factory=dict)
     users_rescored: int | None = None  # None: every user
+    # champion and challenger: the model ranking `challenger_share` of users' lists
+    challenger_model_id: str | None = None
+    challenger_share: float = 0.0
 
     @property
     def pairs_per_second(self) -> float:
@@ -50,9 +62,11 @@ class RunSummary:
         counts: tuple[int, int, int],
         strategy: str,
         users_rescored: int | None = None,
+        challenger: tuple[str | None, float] = (None, 0.0),
     ) -> RunSummary:
-        """The summary of a run (`ids`: run and model) that wrote `ranking` as `counts`
-        (users, recommendations, users without history)."""
+        """The summary of a run (`ids`: run and champion model) that wrote `ranking` as
+        `counts` (users, recommendations, users without history); `challenger`: the
+        challenger model and its share of users, if any."""
         users, recommendations, cold_start_users = counts
         return cls(
             run_id=ids[0],
@@ -66,6 +80,8 @@ class RunSummary:
             strategy=strategy,
             stage_seconds=ranking.stage_seconds,
             users_rescored=users_rescored,
+            challenger_model_id=challenger[0],
+            challenger_share=challenger[1],
         )
 
     def runs_row(self, generated_at: datetime, top_n: int) -> pa.Table:
@@ -82,6 +98,8 @@ class RunSummary:
             "seconds": round(self.seconds, 3),
             "cold_start_users": self.cold_start_users,
             "users_rescored": self.users if self.users_rescored is None else self.users_rescored,
+            "challenger_model_id": self.challenger_model_id,
+            "challenger_share": self.challenger_share,
         }
         return pa.Table.from_pylist([row])
 
@@ -103,23 +121,24 @@ class Rescore:
 
 def users_to_rescore(
     con: duckdb.DuckDBPyConnection,
-    model_id: str,
+    serving: Serving,
     settings: RecommendSettings,
     now: datetime | None = None,
 ) -> Rescore:
     """The users whose lists may differ from the latest run's: new users, users with
     viewings in the landed files this build read first (ops.landed_batches), and lists
     scored more than `settings.max_list_age_days` ago. Everyone when there is no run to
-    carry from or it was scored by another model, top N or strategy."""
+    carry from or it was served by other models (or shares), top N or strategy."""
     latest = con.execute(
-        "select run_id, model_id, top_n, candidate_strategy from ml_outputs.recommendation_runs "
+        "select run_id, model_id, challenger_model_id, coalesce(challenger_share, 0), top_n, "
+        "candidate_strategy from ml_outputs.recommendation_runs "
         "order by generated_at desc limit 1"
     ).fetchall()
     if not latest:
         return Rescore(None, "no earlier run to carry lists from")
-    run_id, latest_model, top_n, strategy = latest[0]
-    if (latest_model, top_n, strategy) != (model_id, settings.top_n, settings.strategy):
-        return Rescore(None, f"the latest run {run_id} used another model, top N or strategy")
+    run_id, *served, top_n, strategy = latest[0]
+    if (tuple(served), top_n, strategy) != (serving.identity, settings.top_n, settings.strategy):
+        return Rescore(None, f"the latest run {run_id} used other models, top N or strategy")
     stale_before = (now or datetime.now(UTC)).replace(tzinfo=None) - timedelta(
         days=settings.max_list_age_days
     )
@@ -136,15 +155,16 @@ def users_to_rescore(
 
 def recommend(
     con: duckdb.DuckDBPyConnection,
-    scorer: OnnxScorer,
-    model_id: str,
-    features: Sequence[str],
+    arm: Arm,
     settings: RecommendSettings,
     progress: Progress = lambda _: None,
     rescore: Rescore | None = None,
+    challenger: Arm | None = None,
 ) -> RunSummary:
     """Rank every user's unseen films (or `rescore`'s users', carrying the others' lists
-    from the latest run) and append the run to ml_outputs in one transaction."""
+    from the latest run) and append the run to ml_outputs in one transaction. `arm` ranks
+    every list, or, with a `challenger`, the lists of the users outside the challenger's
+    group (`settings.challenger_share`, `in_challenger_group`)."""
     run_id = new_recommendation_run_id()
     only = rescore.user_ids if rescore and rescore.from_run else None
     if only is not None and not only:  # nothing changed: every list is carried
@@ -153,22 +173,27 @@ def recommend(
             [rescore.from_run if rescore else None],
         ).fetchall()[0]
         ranking = Ranking(TOP_N_SCHEMA.empty_table(), 0, as_of, 0.0, {})
+        served = _served_by(ranking.top_n, arm.model_id)
+    elif challenger is None:
+        ranking = rank_users(
+            con, arm.scorer, arm.features, settings, progress=progress, user_ids=only
+        )
+        served = _served_by(ranking.top_n, arm.model_id)
     else:
-        ranking = rank_users(con, scorer, features, settings, progress=progress, user_ids=only)
+        ranking, served = _rank_both(con, (arm, challenger), settings, progress, only)
     generated_at = datetime.now(UTC).replace(tzinfo=None)
-    top_n = ranking.top_n
     (cold_start,) = con.execute(
         sql_file("movierec.scoring", "cold_start_users"), {"moment": ranking.features_as_of}
     ).fetchall()[0]
     con.execute("begin transaction")
     try:
-        con.register("top_n_rows", top_n)
+        con.register("top_n_rows", served)
         con.execute(
             "insert into ml_outputs.recommendations (run_id, user_id, rank, movie_id, score, "
             "model_id, generated_at, scored_at) "
-            "select $run_id, user_id, rank, movie_id, score, $model_id, $generated_at, "
+            "select $run_id, user_id, rank, movie_id, score, model_id, $generated_at, "
             "$generated_at from top_n_rows",
-            {"run_id": run_id, "model_id": model_id, "generated_at": generated_at},
+            {"run_id": run_id, "generated_at": generated_at},
         )
         con.unregister("top_n_rows")
         if only is not None:
@@ -188,10 +213,13 @@ def recommend(
         ).fetchall()[0]
         summary = RunSummary.of(
             ranking,
-            (run_id, model_id),
+            (run_id, arm.model_id),
             (int(users), int(rows), int(cold_start)),
             settings.strategy,
             users_rescored=None if only is None else len(only),
+            challenger=(challenger.model_id, settings.challenger_share)
+            if challenger
+            else (None, 0.0),
         )
         con.register("run_row", summary.runs_row(generated_at, settings.top_n))
         con.execute("insert into ml_outputs.recommendation_runs by name select * from run_row")
@@ -201,6 +229,46 @@ def recommend(
         con.execute("rollback")
         raise
     return summary
+
+
+def _served_by(top_n: pa.Table, model_id: str) -> pa.Table:
+    """The ranked rows with the model that ranked them."""
+    return top_n.append_column("model_id", pa.array([model_id] * top_n.num_rows, pa.string()))
+
+
+def _rank_both(
+    con: duckdb.DuckDBPyConnection,
+    arms: tuple[Arm, Arm],
+    settings: RecommendSettings,
+    progress: Progress,
+    only: Sequence[int] | None,
+) -> tuple[Ranking, pa.Table]:
+    """Each group's users (`only` of them, or everyone) ranked by its model: the champion
+    `arms[0]` outside the challenger's group, the challenger `arms[1]` inside it."""
+    users = np.asarray(only if only is not None else every_user(con), dtype=np.int64)
+    challenged = in_challenger_group(users, settings.challenger_share)
+    rankings, served = [], []
+    for arm, group in zip(arms, (users[~challenged], users[challenged]), strict=True):
+        progress(f"{arm.model_id} ranks {len(group):,} users' lists")
+        if not len(group):  # a small share of few users may leave a group empty
+            continue
+        ranking = rank_users(
+            con, arm.scorer, arm.features, settings, progress=progress, user_ids=group.tolist()
+        )
+        rankings.append(ranking)
+        served.append(_served_by(ranking.top_n, arm.model_id))
+    stages: dict[str, float] = {}
+    for ranking in rankings:
+        for stage, seconds in ranking.stage_seconds.items():
+            stages[stage] = round(stages.get(stage, 0.0) + seconds, 2)
+    merged = Ranking(
+        top_n=pa.concat_tables([r.top_n for r in rankings]),
+        pairs_scored=sum(r.pairs_scored for r in rankings),
+        features_as_of=rankings[0].features_as_of,
+        seconds=sum(r.seconds for r in rankings),
+        stage_seconds=stages,
+    )
+    return merged, pa.concat_tables(served)
 
 
 def exhaustive_match_share(

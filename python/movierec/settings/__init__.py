@@ -98,6 +98,12 @@ class Settings:
     training: TrainingMode = field(default_factory=TrainingMode)
     forest: ForestParams = field(default_factory=ForestParams)
     closed_loop: ClosedLoopSettings = field(default_factory=ClosedLoopSettings)
+    # [ab_test] challenger_share: the users a challenger model serves (RecommendSettings)
+    challenger_share: float = 0.0
+
+    def recommend_settings(self, **overrides: Any) -> RecommendSettings:
+        """The config's [ab_test] as recommendation settings, with `overrides`."""
+        return RecommendSettings(challenger_share=self.challenger_share, **overrides)
 
     def train_settings(self, **overrides: Any) -> TrainSettings:
         """The config's [training] and [forest] as training settings, with `overrides`."""
@@ -192,10 +198,20 @@ def load(
         closed_loop = ClosedLoopSettings(**_table(config, "closed_loop", config_path))
     except (TypeError, SettingsError) as exc:
         raise SettingsError(f"{config_path} [closed_loop]: {exc}") from exc
+    ab_test = _table(config, "ab_test", config_path)
+    unknown = set(ab_test) - {"challenger_share"}
+    if unknown:
+        raise SettingsError(f"{config_path} [ab_test]: unknown settings {sorted(unknown)}")
+    share = float(ab_test.get("challenger_share", 0.0))
+    try:
+        RecommendSettings(challenger_share=share)
+    except SettingsError as exc:
+        raise SettingsError(f"{config_path} [ab_test]: {exc}") from exc
     return Settings(
         paths=paths,
         config_path=config_path,
         training=mode,
         forest=params,
         closed_loop=closed_loop,
+        challenger_share=share,
     )

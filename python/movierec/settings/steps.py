@@ -237,10 +237,15 @@ class RecommendSettings:
     # viewings, new users) and those whose list is older than this; the others' lists are
     # carried unchanged (docs/incremental.md). A new model rescores everyone.
     max_list_age_days: float = 7.0
+    # Champion and challenger (config [ab_test], docs/kpi.md): the share of users, by a
+    # stable hash of their id, whose lists a challenger model ranks; 0: one model serves all.
+    challenger_share: float = 0.0
 
     def __post_init__(self) -> None:
         if self.top_n < 1:
             raise SettingsError(f"top_n must be at least 1, got {self.top_n}")
+        if not 0 <= self.challenger_share < 1:
+            raise SettingsError(f"challenger_share must be in [0, 1), got {self.challenger_share}")
         if self.candidates_per_genre < 0:
             raise SettingsError("candidates_per_genre must be >= 0 (0 = exhaustive)")
         _one_of("candidates", self.candidates, ("retrieval", "shortlist", "exhaustive"))

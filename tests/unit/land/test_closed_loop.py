@@ -34,10 +34,12 @@ def _like(users: np.ndarray, films: np.ndarray) -> np.ndarray:
 
 
 def _lists(n_users: int, top_n: int = 10, seed: int = 0) -> PublishedLists:
-    """A list of `top_n` distinct films for each of the first `n_users` users."""
+    """A list of `top_n` distinct films for each of the first `n_users` users, ranked by
+    model m1 for even rows and m2 for odd ones (an A/B test's two arms)."""
     rng = np.random.default_rng(seed)
     films = np.stack([rng.choice(PEOPLE.movie_ids, top_n, replace=False) for _ in range(n_users)])
-    return PublishedLists("r1", "m1", PEOPLE.user_ids[:n_users], films)
+    models = tuple("m1" if row % 2 == 0 else "m2" for row in range(n_users))
+    return PublishedLists("r1", PEOPLE.user_ids[:n_users], models, films)
 
 
 def test_clicks_fall_with_rank_as_the_configured_curve_says() -> None:
@@ -93,8 +95,8 @@ def test_only_listed_users_answer_a_list_and_only_their_share_of_viewings() -> N
 def test_a_day_with_lists_lands_its_clicks_with_their_list_and_keeps_the_other_draws() -> None:
     """Who views and when is drawn as on a day without lists; a viewing through a list is
     either a click (source 'recommendation', the film at that rank of the user's list, the
-    run, model and rank) or the uniform film with the run it passed over; the day is
-    reproducible."""
+    run, the model that ranked that user's list and the rank) or the uniform film with the
+    run and model it passed over; the day is reproducible."""
     lists = _lists(2_000)
     loop = ClosedLoopSettings(list_share=0.5, examine_first=0.3, examine_decay=0.8)
     kwargs = {"viewings": 3_000.0, "next_interaction_id": 11, "seed": 4}
@@ -115,9 +117,11 @@ def test_a_day_with_lists_lands_its_clicks_with_their_list_and_keeps_the_other_d
     assert len(passed) > 100
     row_of = {u: i for i, u in enumerate(lists.user_ids.tolist())}
     for click in clicks:
-        assert (click["run_id"], click["model_id"]) == ("r1", "m1")
-        listed = lists.movie_ids[row_of[click["user_id"]]]
-        assert listed[click["recommendation_rank"] - 1] == click["movie_id"]
+        row = row_of[click["user_id"]]
+        assert (click["run_id"], click["model_id"]) == ("r1", lists.model_ids[row])
+        assert lists.movie_ids[row][click["recommendation_rank"] - 1] == click["movie_id"]
+    assert {r["model_id"] for r in clicks} == {"m1", "m2"}
+    assert all(r["model_id"] == lists.model_ids[row_of[r["user_id"]]] for r in passed)
     assert all(r["recommendation_rank"] is None for r in passed)
     # the films of the viewings that went through no list are the plain day's
     plain_films = plain.column("movie_id").to_pylist()

@@ -11,7 +11,13 @@ import pyarrow as pa
 import pytest
 
 from movierec.model import OnnxScorer, fit_forest, to_onnx
-from movierec.scoring import exhaustive_match_share, rank_users, recommend
+from movierec.scoring import (
+    Arm,
+    exhaustive_match_share,
+    in_challenger_group,
+    rank_users,
+    recommend,
+)
 from movierec.settings import ForestParams, RecommendSettings
 from movierec.warehouse import create_tables, output_tables
 
@@ -147,7 +153,7 @@ def test_recommend_appends_one_run_with_every_users_list(
     sources = (REPO / "dbt_project/models/staging/ml_outputs/_ml_outputs__sources.yml").read_text()
     create_tables(con, output_tables(sources, "ml_outputs"))
     settings = RecommendSettings(top_n=4, candidates="exhaustive")
-    summary = recommend(con, scorer, "m-test", FEATURES, settings)
+    summary = recommend(con, Arm(scorer, "m-test", FEATURES), settings)
     assert summary.run_id.startswith("r")
     assert (summary.users, summary.recommendations) == (N_USERS, 4 * N_USERS)
     runs = con.execute(
@@ -163,6 +169,41 @@ def test_recommend_appends_one_run_with_every_users_list(
     assert share == 1.0
 
 
+def test_a_challenger_ranks_its_groups_lists_and_the_champion_the_rest(
+    con: duckdb.DuckDBPyConnection, scorer: OnnxScorer
+) -> None:
+    """With a challenger at share 0.5, each user's list is ranked by the model of their
+    group (the stable hash), every user has one list from one model, and the run records
+    both models and the share."""
+    sources = (REPO / "dbt_project/models/staging/ml_outputs/_ml_outputs__sources.yml").read_text()
+    create_tables(con, output_tables(sources, "ml_outputs"))
+    settings = RecommendSettings(top_n=4, candidates="exhaustive", challenger_share=0.5)
+    summary = recommend(
+        con,
+        Arm(scorer, "m-champion", FEATURES),
+        settings,
+        challenger=Arm(scorer, "m-challenger", FEATURES),
+    )
+    served = dict(
+        con.execute(
+            "select user_id, any_value(model_id) from ml_outputs.recommendations "
+            "group by user_id having count(distinct model_id) = 1"
+        ).fetchall()
+    )
+    users = sorted(served)
+    expected = in_challenger_group(users, 0.5)
+    assert len(users) == N_USERS
+    assert [served[u] == "m-challenger" for u in users] == expected.tolist()
+    assert 0 < expected.sum() < N_USERS
+    stored = con.sql("select user_id, rank, movie_id from ml_outputs.recommendations")
+    assert _lists(stored.to_arrow_table()) == _expected(scorer, 4)
+    (run,) = con.execute(
+        "select model_id, challenger_model_id, challenger_share from ml_outputs.recommendation_runs"
+    ).fetchall()
+    assert run == ("m-champion", "m-challenger", 0.5)
+    assert (summary.challenger_model_id, summary.users) == ("m-challenger", N_USERS)
+
+
 def test_recommend_counts_users_without_history(
     con: duckdb.DuckDBPyConnection, scorer: OnnxScorer
 ) -> None:
@@ -171,7 +212,7 @@ def test_recommend_counts_users_without_history(
     create_tables(con, output_tables(sources, "ml_outputs"))
     con.execute("delete from core.fct_interactions where user_id = 2")
     summary = recommend(
-        con, scorer, "m-test", FEATURES, RecommendSettings(top_n=3, candidates="exhaustive")
+        con, Arm(scorer, "m-test", FEATURES), RecommendSettings(top_n=3, candidates="exhaustive")
     )
     assert (summary.cold_start_users, summary.users) == (1, N_USERS)
     (stored,) = con.execute(

@@ -9,6 +9,7 @@ renamed as (
         -- keys
         run_id,
         model_id,
+        challenger_model_id,
 
         -- attributes
         candidate_strategy,
@@ -20,6 +21,7 @@ renamed as (
         cold_start_users as cold_start_user_count,
         coalesce(users_rescored, users) as rescored_user_count,
         seconds as run_seconds,
+        coalesce(challenger_share, 0) as challenger_share,
 
         -- timestamps
         features_as_of,
