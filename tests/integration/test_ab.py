@@ -164,6 +164,11 @@ def test_the_ab_report_compares_the_arms_on_what_landed(scenario: Scenario) -> N
     assert row["difference_ci_high"] == pytest.approx(p1 - p0 + 1.96 * se)
     assert min(n0, n1) < row["min_list_views"] == 1000
     assert row["decision"] == "undecided: too few list views"
+    # the morning report charts both arms with their intervals, and says the decision
+    page = paths.report_path.read_text(encoding="utf-8")
+    assert page.count('<svg data-chart="ab-test"') == 1
+    assert page.count("<title>", page.index('data-chart="ab-test"')) >= 3  # title, 2 whiskers
+    assert "Decision: <b>undecided: too few list views</b>" in page
 
 
 def test_promote_follows_the_rule_unless_forced(scenario: Scenario) -> None:

@@ -14,6 +14,8 @@ from movierec.errors import NoDataError
 from movierec.reporting.svg import bar_chart, line_chart
 from movierec.warehouse import query_frame
 
+# The charts every report holds; "realised-click-through" and "ab-test" join them once
+# list views have landed and while an A/B test runs.
 CHARTS = (
     "engagement-daily",
     "ranking-precision",
@@ -161,6 +163,46 @@ def build_report(con: duckdb.DuckDBPyConnection) -> str:
             "per model, segment and rank in kpi.rpt_click_through_by_rank).</p>"
         )
 
+    ab = query_frame(con, "select * from kpi.rpt_ab_test")
+
+    def ab_test() -> str:
+        if ab.height == 0:
+            return (
+                "<p class='note'>No A/B test running: with movierec.toml's [ab_test] "
+                "challenger_share above 0, a newly trained model serves that share of users "
+                "against the champion.</p>"
+            )
+        t = ab.row(0, named=True)
+        arms = [
+            (arm, t[f"{arm}_model_id"], t[f"{arm}_list_views"], t[f"{arm}_clicks"],
+             t[f"{arm}_click_through"], t[f"{arm}_ci_low"], t[f"{arm}_ci_high"])
+            for arm in ("champion", "challenger")
+        ]  # fmt: skip
+        measured = [a for a in arms if a[4] is not None]
+        chart = bar_chart(
+            "ab-test",
+            "Realised click-through by arm, with its 95 % interval",
+            [f"{a[0]} {a[1]}" for a in measured],
+            [a[4] for a in measured],
+            ".1%",
+            {f"target {c['target_click_through']:.0%}": c["target_click_through"]},
+            [(a[5], a[6]) for a in measured],
+        )
+        difference = (
+            "no difference yet (an arm without list views)"
+            if t["difference"] is None
+            else f"difference {t['difference']:+.1%} (95 % {t['difference_ci_low']:+.1%} .. "
+            f"{t['difference_ci_high']:+.1%})"
+        )
+        return chart + (
+            f"<p class='note'>The challenger serves {t['challenger_share']:.0%} of users "
+            f"(a stable hash of their id). "
+            + "; ".join(f"{a[0]}: {a[3]:,} clicks in {a[2]:,} list views" for a in arms)
+            + f"; {escape(difference)}. Decision: <b>{escape(t['decision'])}</b> "
+            f"(kpi.rpt_ab_test; `movierec promote` follows it, at least "
+            f"{t['min_list_views']:,} list views per arm).</p>"
+        )
+
     def metric_chart(
         metric: str,
         chart_id: str,
@@ -217,6 +259,7 @@ def build_report(con: duckdb.DuckDBPyConnection) -> str:
            "their genres): the likes each list can expect, over the most any 10 films the "
            "user had not viewed could expect.</p>"),
         ("Realised click-through (the closed loop)", realised_click_through()),
+        ("A/B test: champion against challenger", ab_test()),
         ("Expected click-through (an assumption)",
          bar_chart("click-through", "Expected click-through vs the seed's baseline and target",
                    ["expected"], [c["expected_click_through"]], ".1%",

@@ -78,10 +78,13 @@ def bar_chart(
     values: Sequence[float],
     value_format: str = ",.0f",
     reference_lines: dict[str, float] | None = None,
+    intervals: Sequence[tuple[float, float]] | None = None,
 ) -> str:
-    """Vertical bars, one per label, with optional labelled horizontal reference lines."""
+    """Vertical bars, one per label, with optional labelled horizontal reference lines and
+    optional (low, high) intervals drawn as whiskers over the bars."""
     references = reference_lines or {}
-    top_value = max([*values, *references.values()], default=1.0)
+    whiskers = list(intervals or [])
+    top_value = max([*values, *references.values(), *(h for _, h in whiskers)], default=1.0)
     grid, low, high = _axis(0.0, top_value * 1.1, value_format)
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     slot = plot_w / max(len(values), 1)
@@ -97,6 +100,15 @@ def bar_chart(
             f"{escape(label[:18])}</text>"
             f'<text x="{x + slot * 0.35:.1f}" y="{TOP + plot_h - h - 4:.1f}" '
             f'text-anchor="middle">{format(value, value_format)}</text>'
+        )
+    for i, (lower, upper) in enumerate(whiskers):
+        x = LEFT + slot * i + slot * 0.5
+        y1, y2 = (TOP + plot_h * (1 - (v - low) / (high - low)) for v in (lower, upper))
+        body.append(
+            f'<path d="M{x - 6:.1f},{y1:.1f}H{x + 6:.1f}M{x:.1f},{y1:.1f}V{y2:.1f}'
+            f'M{x - 6:.1f},{y2:.1f}H{x + 6:.1f}" stroke="#222" stroke-width="1.5" fill="none">'
+            f"<title>{format(lower, value_format)} .. {format(upper, value_format)}</title>"
+            "</path>"
         )
     for i, (name, value) in enumerate(references.items()):
         y = TOP + plot_h * (1 - (value - low) / (high - low))

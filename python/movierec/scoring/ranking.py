@@ -25,6 +25,7 @@ import pyarrow as pa
 
 from movierec.errors import NoDataError
 from movierec.model import OnnxScorer
+from movierec.scoring.diversity import Genres, diversify, warehouse_genres
 from movierec.settings import RecommendSettings, pairs_per_chunk
 from movierec.warehouse import (
     feature_batches,
@@ -93,6 +94,17 @@ def _top_n(con: duckdb.DuckDBPyConnection, top_n: int) -> pa.Table:
     """Each user's `top_n` best films in `scores` (ties: the lower movie_id)."""
     query = con.sql(sql_file("movierec.scoring", "top_n"), params={"top_n": top_n})
     return query.to_arrow_table().cast(TOP_N_SCHEMA)
+
+
+def _lists(
+    con: duckdb.DuckDBPyConnection, settings: RecommendSettings, genres: Genres | None
+) -> pa.Table:
+    """Each user's list from `scores`: the top N, or with `settings.diversity` the top N
+    that MMR picks from the `diversity_pool` x N best (scoring/diversity.py)."""
+    if genres is None:
+        return _top_n(con, settings.top_n)
+    pool = _top_n(con, settings.top_n * settings.diversity_pool)
+    return diversify(pool, genres, settings.top_n, settings.diversity)
 
 
 def _pairs_per_chunk(con: duckdb.DuckDBPyConnection, settings: RecommendSettings) -> int:
@@ -207,6 +219,7 @@ def rank_users(
         (films_per_user,) = con.execute("select count(*) from core.dim_movies").fetchall()[0]
 
     pairs, moment, parts = 0, None, []
+    genres = warehouse_genres(con) if settings.diversity else None
     step = max(1, _pairs_per_chunk(con, settings) // max(1, int(films_per_user)))
     chunks = [ids[i : i + step] for i in range(0, len(ids), step)]
     for number, chunk in enumerate(chunks, start=1):
@@ -234,7 +247,7 @@ def rank_users(
             )
         _reset_scores(con)
         rows, chunk_moment = _score_requests(con, scorer, features, settings.batch_rows)
-        parts.append(_top_n(con, settings.top_n))
+        parts.append(_lists(con, settings, genres))
         pairs += rows
         moment = moment or chunk_moment
         progress(

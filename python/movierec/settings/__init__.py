@@ -98,12 +98,13 @@ class Settings:
     training: TrainingMode = field(default_factory=TrainingMode)
     forest: ForestParams = field(default_factory=ForestParams)
     closed_loop: ClosedLoopSettings = field(default_factory=ClosedLoopSettings)
-    # [ab_test] challenger_share: the users a challenger model serves (RecommendSettings)
-    challenger_share: float = 0.0
+    # [ab_test] and [ranking]: RecommendSettings fields (challenger_share, diversity, ...)
+    serving: dict[str, Any] = field(default_factory=dict)
 
     def recommend_settings(self, **overrides: Any) -> RecommendSettings:
-        """The config's [ab_test] as recommendation settings, with `overrides`."""
-        return RecommendSettings(challenger_share=self.challenger_share, **overrides)
+        """The config's [ab_test] and [ranking] as recommendation settings, with
+        `overrides`."""
+        return RecommendSettings(**{**self.serving, **overrides})
 
     def train_settings(self, **overrides: Any) -> TrainSettings:
         """The config's [training] and [forest] as training settings, with `overrides`."""
@@ -135,6 +136,9 @@ def _memory_limit(env: Mapping[str, str]) -> str:
         return env[name]
     return as_duckdb_size(default_memory_limit(machine_memory()))
 
+
+# what movierec.toml's [ranking] may set (RecommendSettings fields)
+_RANKING_SETTINGS = {"diversity", "diversity_pool"}
 
 FEATURE_BATCH_ROWS_ENV = "MOVIEREC_FEATURE_BATCH_ROWS"
 
@@ -198,20 +202,22 @@ def load(
         closed_loop = ClosedLoopSettings(**_table(config, "closed_loop", config_path))
     except (TypeError, SettingsError) as exc:
         raise SettingsError(f"{config_path} [closed_loop]: {exc}") from exc
-    ab_test = _table(config, "ab_test", config_path)
-    unknown = set(ab_test) - {"challenger_share"}
-    if unknown:
-        raise SettingsError(f"{config_path} [ab_test]: unknown settings {sorted(unknown)}")
-    share = float(ab_test.get("challenger_share", 0.0))
-    try:
-        RecommendSettings(challenger_share=share)
-    except SettingsError as exc:
-        raise SettingsError(f"{config_path} [ab_test]: {exc}") from exc
+    serving: dict[str, Any] = {}
+    for table, names in (("ab_test", {"challenger_share"}), ("ranking", _RANKING_SETTINGS)):
+        values = _table(config, table, config_path)
+        unknown = set(values) - names
+        if unknown:
+            raise SettingsError(f"{config_path} [{table}]: unknown settings {sorted(unknown)}")
+        try:
+            RecommendSettings(**values)
+        except (TypeError, SettingsError) as exc:
+            raise SettingsError(f"{config_path} [{table}]: {exc}") from exc
+        serving.update(values)
     return Settings(
         paths=paths,
         config_path=config_path,
         training=mode,
         forest=params,
         closed_loop=closed_loop,
-        challenger_share=share,
+        serving=serving,
     )

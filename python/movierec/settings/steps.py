@@ -240,12 +240,21 @@ class RecommendSettings:
     # Champion and challenger (config [ab_test], docs/kpi.md): the share of users, by a
     # stable hash of their id, whose lists a challenger model ranks; 0: one model serves all.
     challenger_share: float = 0.0
+    # Diversity re-ranking (config [ranking], docs/model.md): each list is re-ranked from
+    # the `diversity_pool` x top_n best-scored films by maximal marginal relevance, the
+    # weight on genre novelty against score; 0: the best-scored films in score order.
+    diversity: float = 0.0
+    diversity_pool: int = 3
 
     def __post_init__(self) -> None:
         if self.top_n < 1:
             raise SettingsError(f"top_n must be at least 1, got {self.top_n}")
         if not 0 <= self.challenger_share < 1:
             raise SettingsError(f"challenger_share must be in [0, 1), got {self.challenger_share}")
+        if not 0 <= self.diversity < 1:
+            raise SettingsError(f"diversity must be in [0, 1), got {self.diversity}")
+        if self.diversity_pool < 1:
+            raise SettingsError(f"diversity_pool must be at least 1, got {self.diversity_pool}")
         if self.candidates_per_genre < 0:
             raise SettingsError("candidates_per_genre must be >= 0 (0 = exhaustive)")
         _one_of("candidates", self.candidates, ("retrieval", "shortlist", "exhaustive"))
@@ -259,12 +268,17 @@ class RecommendSettings:
 
     @property
     def strategy(self) -> str:
+        """How the run picked its lists, as ml_outputs.recommendation_runs records it."""
         if self.source != "shortlist":
-            return self.source
-        return (
-            f"probe_top_k:{self.candidates_per_genre}"
-            f"/probes_per_segment:{self.probe_users_per_segment}"
-        )
+            picked = str(self.source)
+        else:
+            picked = (
+                f"probe_top_k:{self.candidates_per_genre}"
+                f"/probes_per_segment:{self.probe_users_per_segment}"
+            )
+        if self.diversity:
+            picked += f"+mmr:{self.diversity:g}/pool:{self.diversity_pool}"
+        return picked
 
 
 @dataclass(frozen=True)

@@ -117,6 +117,28 @@ def test_exhaustive_ranking_is_the_best_unseen_films_ties_to_lower_ids(
     assert sorted(set(ranking.top_n.column("rank").to_pylist())) == [1, 2, 3, 4, 5]
 
 
+def test_a_diversity_weight_picks_each_list_from_the_best_scored_pool_by_mmr(
+    con: duckdb.DuckDBPyConnection, scorer: OnnxScorer
+) -> None:
+    """Films alternate between two genres, scores lie within 1 of each other. With weight
+    0.5, MMR lists a user's best-scored film, then the best of the other genre (any film
+    of the first's genre loses 0.5 for the overlap), then, every remaining film now
+    overlapping one listed, the best-scored of the rest: all from the 12 best-scored (the
+    pool of 3 x 4). By score alone, some lists hold one genre only in their first two."""
+    genre = {m: m % 2 for m in range(N_MOVIES)}
+    by_score = _expected(scorer, 12)
+    expected = {}
+    for user, pool in by_score.items():
+        second = next(m for m in pool if genre[m] != genre[pool[0]])
+        rest = [m for m in pool[1:] if m != second]
+        expected[user] = [pool[0], second, *rest[:2]]
+    settings = RecommendSettings(top_n=4, candidates="exhaustive", diversity=0.5)
+    assert _lists(rank_users(con, scorer, FEATURES, settings).top_n) == expected
+    plain = _expected(scorer, 4)
+    assert any(genre[films[0]] == genre[films[1]] for films in plain.values())
+    assert expected != plain
+
+
 def test_chunks_of_users_do_not_change_the_lists(
     con: duckdb.DuckDBPyConnection, scorer: OnnxScorer
 ) -> None:
