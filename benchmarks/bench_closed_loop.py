@@ -228,9 +228,12 @@ def render(scale: str, loop: Loop, ab: bool) -> str:
         "challenger was trained).",
         "",
     ]
+    both = {d["day"] for d in arms["challenger"]}
+    lines.append(f"Over the {len(both)} days both arms served:")
+    lines.append("")
     for arm, days in arms.items():
-        arm_views = sum(int(str(d["list_views"])) for d in days)
-        arm_clicks = sum(int(str(d["clicks"])) for d in days)
+        arm_views = sum(int(str(d["list_views"])) for d in days if d["day"] in both)
+        arm_clicks = sum(int(str(d["clicks"])) for d in days if d["day"] in both)
         lines.append(
             f"- {arm}: {arm_views:,} list views, {arm_clicks:,} clicks, "
             f"{arm_clicks / arm_views:.2%}"
@@ -238,7 +241,8 @@ def render(scale: str, loop: Loop, ab: bool) -> str:
     by_day: dict[int, dict[str, object]] = {}
     for arm, days in arms.items():
         for d in days:
-            row = by_day.setdefault(int(str(d["day"])), {"day": d["day"]})
+            empty = {f"{a}_{k}": None for a in arms for k in ("list_views", "click_through")}
+            row = by_day.setdefault(int(str(d["day"])), {"day": d["day"], **empty})
             row.update({f"{arm}_{k}": d[k] for k in ("list_views", "click_through")})
     lines += [
         "",
@@ -286,14 +290,16 @@ def main() -> None:
     (RESULTS / f"{name}.json").write_text(json.dumps(payload, indent=2, default=str) + "\n")
     if args.ab:
         champion, challenger = _ab_arms(loop)
+        both = {int(str(d["day"])) for d in per_day(loop, challenger)}
         series = {
-            arm: [100 * float(str(d["click_through"] or 0)) for d in per_day(loop, model)]
+            arm: [
+                100 * float(str(d["click_through"] or 0))
+                for d in per_day(loop, model)
+                if d["day"] in both
+            ]
             for arm, model in (("champion", champion), ("challenger", challenger))
         }
-        labels = [str(d["day"]) for d in per_day(loop, champion)]
-        series["challenger"] = [0.0] * (len(labels) - len(series["challenger"])) + series[
-            "challenger"
-        ]
+        labels = [str(day) for day in sorted(both)]
     else:
         days = per_day(loop)
         labels = [str(d["day"]) for d in days]

@@ -37,7 +37,7 @@ def summary(weight: float, loop: Loop) -> dict[str, object]:
     views = sum(int(str(d["list_views"])) for d in days)
     clicks = sum(int(str(d["clicks"])) for d in days)
     liked = sum(int(row["liked_clicks"]) for row in loop.daily)
-    runs = loop.runs[1:]  # the runs the days answered to, after the cold nightly's
+    runs = loop.runs  # the cold nightly's and each day's
     row: dict[str, object] = {
         "weight": weight,
         "list_views": views,
@@ -60,7 +60,7 @@ def render(scale: str, days: int, rows: list[dict[str, object]]) -> str:
         f"Per weight of [ranking] diversity (MMR over the 3 x 10 best-scored films): a cold "
         f"nightly and {days} closed-loop days, each `simulate --days 1` and `nightly`. "
         "Clicks and likes over the days' list views; diversity as the mean over the runs "
-        "the days answered.",
+        "(the cold nightly's and each day's).",
         "",
         *markdown_table(
             [
@@ -84,7 +84,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", default="1x", choices=sorted(SCALES))
     parser.add_argument("--days", type=int, default=30)
-    parser.add_argument("--weights", default="0,0.2,0.4,0.6")
+    parser.add_argument("--weights", default="0,0.4,0.8")
     args = parser.parse_args()
     weights = [float(w) for w in args.weights.split(",")]
     rows = []

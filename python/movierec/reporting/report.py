@@ -182,7 +182,7 @@ def build_report(con: duckdb.DuckDBPyConnection) -> str:
         chart = bar_chart(
             "ab-test",
             "Realised click-through by arm, with its 95 % interval",
-            [f"{a[0]} {a[1]}" for a in measured],
+            [a[0] for a in measured],
             [a[4] for a in measured],
             ".1%",
             {f"target {c['target_click_through']:.0%}": c["target_click_through"]},
@@ -197,7 +197,9 @@ def build_report(con: duckdb.DuckDBPyConnection) -> str:
         return chart + (
             f"<p class='note'>The challenger serves {t['challenger_share']:.0%} of users "
             f"(a stable hash of their id). "
-            + "; ".join(f"{a[0]}: {a[3]:,} clicks in {a[2]:,} list views" for a in arms)
+            + "; ".join(
+                f"{a[0]} {escape(a[1])}: {a[3]:,} clicks in {a[2]:,} list views" for a in arms
+            )
             + f"; {escape(difference)}. Decision: <b>{escape(t['decision'])}</b> "
             f"(kpi.rpt_ab_test; `movierec promote` follows it, at least "
             f"{t['min_list_views']:,} list views per arm).</p>"
