@@ -19,11 +19,11 @@ SHARED_WORLDS: dict[str, str] = {
     "tests/integration/test_publish.py": "installation",
     "tests/integration/test_faults.py": "installation",
     "tests/integration/test_incremental.py": "installation",
-    "tests/integration/test_ab.py": "installation",
     "tests/integration/test_nightly.py": "warehouse",
     "tests/integration/test_warehouse_build.py": "warehouse",
     "tests/integration/test_bi_access.py": "warehouse",
     "tests/integration/test_report.py": "warehouse",
+    "tests/integration/test_ab.py": "warehouse",
     "tests/integration/test_movielens.py": "movielens",
     "tests/integration/test_spark.py": "both_engines",
 }

@@ -70,13 +70,13 @@ def simulated_and_built(paths: Paths) -> subprocess.CompletedProcess[str]:
     return nightly
 
 
-def clone(installation: tuple[Paths, float], tmp_path: Path) -> Paths:
+def clone(installation: tuple[Paths, float] | Paths, tmp_path: Path) -> Paths:
     """A private copy made of hard links (cheap, and the published file stays the same
     inode as its version); movierec only ever replaces files, so the original is safe.
     dbt's artefacts are copied: dbt rewrites them in place, and a clone reuses the
     original's parse of the project.
     A test that changes a file in place must copy it first (`own_copy`)."""
-    source, _ = installation
+    source = installation if isinstance(installation, Paths) else installation[0]
     target = tmp_path / "data"
     artefacts = source.data_dir / "dbt"
 

@@ -4,8 +4,8 @@ the model that served before keeps the other half; the simulated days answer eac
 user's list with the model that ranked it; kpi.rpt_ab_test compares the two arms on
 what landed, and `movierec promote` follows its rule.
 
-One scenario on a clone of the small published installation, each step a test that needs
-the one before.
+One scenario on a clone of the small world the nightly tests read (one nightly, one
+model), each step a test that needs the one before.
 """
 
 from __future__ import annotations
@@ -43,16 +43,21 @@ class Scenario:
 
 
 @pytest.fixture(scope="module")
-def scenario(
-    installation: tuple[Paths, float], tmp_path_factory: pytest.TempPathFactory
-) -> Scenario:
-    return Scenario(clone(installation, tmp_path_factory.mktemp("ab_test")))
+def scenario(warehouse: Paths, tmp_path_factory: pytest.TempPathFactory) -> Scenario:
+    return Scenario(clone(warehouse, tmp_path_factory.mktemp("ab_test")))
 
 
 def _run(scenario: Scenario, *args: str) -> str:
     result = run_cli(scenario.paths, *args, config=scenario.config)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr
     return result.stdout + result.stderr
+
+
+def _served(paths: Paths) -> dict[int, str]:
+    """Each user's model in the latest lists."""
+    lists = query(paths, "select distinct user_id, model_id from ml.ml_recommendations_latest")
+    assert lists["user_id"].is_unique().all()  # one model per list
+    return dict(lists.iter_rows())
 
 
 def test_a_new_model_challenges_the_one_that_served(scenario: Scenario) -> None:
@@ -77,13 +82,10 @@ def test_a_new_model_challenges_the_one_that_served(scenario: Scenario) -> None:
     assert f"challenger {newest}" in out
     scenario.champion, scenario.challenger = run["model_id"], newest
 
-    lists = query(
-        paths, "select distinct user_id, model_id from ml.ml_recommendations_latest"
-    ).sort("user_id")
-    users = lists["user_id"].to_numpy()
-    assert lists["user_id"].is_unique().all()  # one model per list
+    served = _served(paths)
+    users = np.array(sorted(served))
     expected = np.where(in_challenger_group(users, SHARE), newest, run["model_id"])
-    assert lists["model_id"].to_list() == expected.tolist()
+    assert [served[user] for user in users.tolist()] == expected.tolist()
     challenged = float(np.mean(expected == newest))
     assert abs(challenged - SHARE) < 3 * math.sqrt(SHARE * (1 - SHARE) / len(users))
     assert query(paths, "select count(*) as n from kpi.rpt_ab_test")["n"][0] == 1
@@ -91,13 +93,17 @@ def test_a_new_model_challenges_the_one_that_served(scenario: Scenario) -> None:
 
 def test_the_days_answer_each_list_with_the_model_that_ranked_it(scenario: Scenario) -> None:
     """After simulated days and a nightly that carries the unchanged lists (the same two
-    models serve, so lists carry), every list view lands the model of the list its
-    viewer saw, and both arms have list views and clicks."""
+    models serve, so lists carry), every user keeps their arm, every list view lands the
+    model of the list its viewer saw, and both arms have list views and clicks."""
     paths = scenario.paths
     assert scenario.challenger, "runs after the A/B nightly"
+    before = _served(paths)
     _run(scenario, "simulate", "--days", "5")
     out = _run(scenario, "nightly")
     assert "rescoring every user" not in out
+    after = _served(paths)
+    assert "rescoring" in out  # some users' lists were ranked anew, the others carried
+    assert {user: after[user] for user in before} == before  # the same arm for each user
     mismatched = query(
         paths,
         """
