@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from movierec.land import TableSpec, World, parse_contract, simulate_world
 from movierec.settings import Paths, SimulationSettings
+from movierec.warehouse import create_tables, output_tables
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -41,6 +43,13 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | 
             return SHARED_WORLDS.get(nodeid.split("::")[0], nodeid)
 
     return SharedWorldScheduling(config, log)
+
+
+def create_ml_outputs(con: duckdb.DuckDBPyConnection) -> None:
+    """The ml_outputs tables the dbt sources file declares, in `con`, as the warehouse
+    creates them."""
+    sources = Paths(project_dir=REPO, data_dir=REPO / "data", warehouse_path=REPO / "unused")
+    create_tables(con, output_tables(sources.ml_outputs_sources_yml.read_text(), "ml_outputs"))
 
 
 @pytest.fixture(scope="session")

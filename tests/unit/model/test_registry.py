@@ -24,9 +24,7 @@ from movierec.model import (
     write_model_files,
 )
 from movierec.settings import ForestParams
-from movierec.warehouse import create_tables, output_tables
-
-REPO = Path(__file__).resolve().parents[3]
+from tests.conftest import create_ml_outputs
 
 
 def _onnx() -> bytes:
@@ -50,8 +48,7 @@ def _record(models_dir: Path, created_at: datetime, onnx: bytes) -> ModelRecord:
 @pytest.fixture
 def con() -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
-    sources = (REPO / "dbt_project/models/staging/ml_outputs/_ml_outputs__sources.yml").read_text()
-    create_tables(con, output_tables(sources, "ml_outputs"))
+    create_ml_outputs(con)
     return con
 
 

@@ -9,8 +9,7 @@ import numpy as np
 import pytest
 
 from movierec.scoring import in_challenger_group, serving_models
-from movierec.warehouse import create_tables, output_tables
-from tests.conftest import REPO
+from tests.conftest import create_ml_outputs
 
 
 def test_the_split_is_stable_disjoint_and_of_the_configured_share() -> None:
@@ -29,8 +28,7 @@ def test_the_split_is_stable_disjoint_and_of_the_configured_share() -> None:
 @pytest.fixture
 def registry() -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
-    sources = (REPO / "dbt_project/models/staging/ml_outputs/_ml_outputs__sources.yml").read_text()
-    create_tables(con, output_tables(sources, "ml_outputs"))
+    create_ml_outputs(con)
     return con
 
 

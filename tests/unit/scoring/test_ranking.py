@@ -3,8 +3,6 @@ fallback, chunking, and what `recommend` appends."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import duckdb
 import numpy as np
 import pyarrow as pa
@@ -19,9 +17,8 @@ from movierec.scoring import (
     recommend,
 )
 from movierec.settings import ForestParams, RecommendSettings
-from movierec.warehouse import create_tables, output_tables
+from tests.conftest import create_ml_outputs
 
-REPO = Path(__file__).resolve().parents[3]
 FEATURES = ("quality",)
 N_USERS, N_MOVIES = 12, 40
 # users 0..5 are young, 6..11 senior; user 3 has seen films 0..29, so a shortlist of a
@@ -172,8 +169,7 @@ def test_ranking_a_subset_ranks_only_those_users(
 def test_recommend_appends_one_run_with_every_users_list(
     con: duckdb.DuckDBPyConnection, scorer: OnnxScorer
 ) -> None:
-    sources = (REPO / "dbt_project/models/staging/ml_outputs/_ml_outputs__sources.yml").read_text()
-    create_tables(con, output_tables(sources, "ml_outputs"))
+    create_ml_outputs(con)
     settings = RecommendSettings(top_n=4, candidates="exhaustive")
     summary = recommend(con, Arm(scorer, "m-test", FEATURES), settings)
     assert summary.run_id.startswith("r")
@@ -197,8 +193,7 @@ def test_a_challenger_ranks_its_groups_lists_and_the_champion_the_rest(
     """With a challenger at share 0.5, each user's list is ranked by the model of their
     group (the stable hash), every user has one list from one model, and the run records
     both models and the share."""
-    sources = (REPO / "dbt_project/models/staging/ml_outputs/_ml_outputs__sources.yml").read_text()
-    create_tables(con, output_tables(sources, "ml_outputs"))
+    create_ml_outputs(con)
     settings = RecommendSettings(top_n=4, candidates="exhaustive", challenger_share=0.5)
     summary = recommend(
         con,
@@ -230,8 +225,7 @@ def test_recommend_counts_users_without_history(
     con: duckdb.DuckDBPyConnection, scorer: OnnxScorer
 ) -> None:
     """User 2's viewings removed: they are the run's one cold-start user, still served."""
-    sources = (REPO / "dbt_project/models/staging/ml_outputs/_ml_outputs__sources.yml").read_text()
-    create_tables(con, output_tables(sources, "ml_outputs"))
+    create_ml_outputs(con)
     con.execute("delete from core.fct_interactions where user_id = 2")
     summary = recommend(
         con, Arm(scorer, "m-test", FEATURES), RecommendSettings(top_n=3, candidates="exhaustive")
