@@ -264,9 +264,9 @@ features as (
             as cooccurrence_score,
 
         -- retrieval's view of the pair at the same moment: each retriever's rank (one
-        -- past the cap when it did not propose the film) and the knn scores (0)
+        -- past the cap when it did not propose the film) and the knn and EASE scores (0)
         {% for rank in ['candidate_rank', 'knn_rank', 'user_knn_rank', 'popularity_rank',
-                        'recent_popularity_rank', 'genre_rank'] -%}
+                        'recent_popularity_rank', 'genre_rank', 'ease_rank'] -%}
         cast(
             coalesce(feature_retrieved.{{ rank }}, {{ var('retrieval_candidates') + 1 }})
             as {{ type_double() }}
@@ -274,7 +274,8 @@ features as (
         {% endfor -%}
         cast(coalesce(feature_retrieved.knn_score, 0) as {{ type_double() }}) as knn_score,
         cast(coalesce(feature_retrieved.user_knn_score, 0) as {{ type_double() }})
-            as user_knn_score
+            as user_knn_score,
+        cast(coalesce(feature_retrieved.ease_score, 0) as {{ type_double() }}) as ease_score
     from {{ requests }}
     inner join feature_users
         on {{ requests }}.user_id = feature_users.user_id

@@ -105,9 +105,10 @@ def evaluate_recommenders(
     k_max = max(settings.ks)
     con.execute(_sql("evaluation_users"), {"seed": settings.seed, "max_users": settings.max_users})
 
-    # in the random split each user is scored as of their own latest landed viewing: the
-    # held-out ratings lie inside the user's active period, often months before the cut-off
-    scoring = RecommendSettings(top_n=k_max, at_latest_viewing=held_out is not None)
+    # every user is served at the cut-off, as the nightly serves: in the random split just
+    # after the latest landed viewing, with everything landed (as the published benchmarks
+    # train), EASE's item weights included (docs/evaluation.md)
+    scoring = RecommendSettings(top_n=k_max)
     evaluated = [int(r[0]) for r in con.execute("select user_id from evaluation_users").fetchall()]
     retrieved = retrieve_candidates(con, evaluated, cutoff, scoring.at_latest_viewing)
     candidates = pl.from_arrow(retrieved)

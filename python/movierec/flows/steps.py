@@ -31,7 +31,7 @@ from movierec.settings import (
     TrainingMode,
     TrainSettings,
 )
-from movierec.training import TrainResult, train_model
+from movierec.training import TrainResult, fit_item_weights, train_model
 from movierec.warehouse import (
     AFTER_PYTHON,
     FeatureContract,
@@ -77,6 +77,7 @@ def training_world(
             f"{time.perf_counter() - started:.1f} s"
         )
         with connect(world) as masked:
+            fit_item_weights(masked, mode, progress)
             yield masked
     finally:
         world.warehouse_path.unlink(missing_ok=True)

@@ -1,6 +1,7 @@
 """Floor 3: training. The rows a model learns from (explicit or implicit mode) and the
 pipeline that fits, exports, checks and registers a model. Never imports `scoring`."""
 
+from movierec.training.item_weights import fit_item_weights
 from movierec.training.pipeline import ONNX_IO, TrainResult, train_model
 from movierec.training.sampling import (
     TrainingRows,
@@ -16,6 +17,7 @@ __all__ = [
     "TrainResult",
     "TrainingRows",
     "bounded_sample",
+    "fit_item_weights",
     "sample_negatives",
     "train_model",
     "train_on_spark",

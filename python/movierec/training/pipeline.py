@@ -34,6 +34,7 @@ from movierec.model import (
     write_model_files,
 )
 from movierec.settings import TrainSettings
+from movierec.training.item_weights import fit_item_weights
 from movierec.training.sampling import TrainingRows, training_rows
 from movierec.warehouse import (
     FeatureContract,
@@ -77,8 +78,10 @@ def train_model(
     masked: duckdb.DuckDBPyConnection | None = None,
 ) -> TrainResult:
     """`train_from_rows` on the warehouse's training rows (a masked mode's from the masked
-    world `masked`), the model registered in the warehouse."""
+    world `masked`), the model registered in the warehouse, and the warehouse's EASE item
+    weights refitted (emptied without `ease_lambda`)."""
     columns = contract.select(settings.feature_set)
+    fit_item_weights(con, settings.mode, progress)
     data = training_rows(con, contract, columns, settings.mode, masked=masked)
     result = train_from_rows(
         data, columns, settings, probe_rows(con, columns, settings), models_dir, progress

@@ -98,6 +98,10 @@ def train_on_spark(
             f"training mode {settings.mode.mode!r}: only 'explicit' trains on the spark engine "
             "yet (docs/spark.md)"
         )
+    if settings.mode.ease_lambda:
+        raise SettingsError(
+            "ease_lambda: EASE is not fitted on the spark engine yet (docs/spark.md)"
+        )
     columns = contract.select(settings.feature_set)
     data = spark_viewing_rows(session, contract, settings)
     probes = spark_probe_rows(session, columns, settings)

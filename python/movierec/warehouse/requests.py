@@ -96,6 +96,8 @@ RETRIEVED_COLUMNS = (
     "popularity_rank",
     "recent_popularity_rank",
     "genre_rank",
+    "ease_score",
+    "ease_rank",
 )
 
 

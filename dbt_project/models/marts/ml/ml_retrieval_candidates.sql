@@ -12,10 +12,13 @@
     - popular: most viewers all-time; recent: most first viewings in the last
       `recent_popularity_days` days;
     - genre: for the user's three main genres (stated preferences where the catalogue has
-      them, else the genres of their history), the genre's share x the film's viewers.
+      them, else the genres of their history), the genre's share x the film's viewers;
+    - ease: EASE's item-item weights (ml_outputs.item_weights, fitted in Python when a
+      model trains with `ease_lambda` > 0) summed over the user's history, for requests
+      at or after the moment they were fitted at; none otherwise.
     Each retriever ranks the films the user had not viewed; the union keeps each film's
-    best rank (ties: knn, user_knn, popular, recent, genre, then the lower movie_id) and the first
-    `retrieval_candidates` per request. A user without history gets popularity.
+    best rank (ties: ease, knn, user_knn, popular, recent, genre, then the lower
+    movie_id) and the first `retrieval_candidates` per request. A user without history gets popularity.
 
     Audiences and co-viewings come from the point-in-time interval histories
     (int_movie_viewer_histories_accumulated, int_movie_pair_histories_accumulated), so
@@ -63,6 +66,10 @@ pair_histories as (
 
 user_film_histories as (
     select * from {{ ref('int_user_film_histories_accumulated') }}
+),
+
+item_weights as (
+    select * from {{ ref('stg_ml_outputs__item_weights') }}
 ),
 
 default_moment as (
@@ -206,6 +213,25 @@ knn_scores as (
         histories.user_id,
         histories.requested_at,
         neighbours.other_movie_id
+),
+
+-- EASE: the weights from the user's films, fitted on viewings before the request only
+ease_scores as (
+    select
+        histories.user_id,
+        histories.requested_at,
+        item_weights.other_movie_id as movie_id,
+        'ease' as retriever,
+        {{ exact_sum('item_weights.weight') }} as score
+    from histories
+    inner join item_weights
+        on
+            histories.movie_id = item_weights.movie_id
+            and histories.requested_at >= item_weights.fitted_at
+    group by
+        histories.user_id,
+        histories.requested_at,
+        item_weights.other_movie_id
 ),
 
 -- how far down a global ranking a user must look to find their best unseen films
@@ -440,6 +466,8 @@ genre_scores as (
 ),
 
 scores as (
+    select * from ease_scores
+    union all
     select * from knn_scores
     union all
     select * from user_knn_scores
@@ -478,10 +506,12 @@ merged as (
         min(retriever_rank) as best_rank,
         min(
             case retriever
-                when 'knn' then 1 when 'user_knn' then 2 when 'popular' then 3
-                when 'recent' then 4 else 5
+                when 'ease' then 0 when 'knn' then 1 when 'user_knn' then 2
+                when 'popular' then 3 when 'recent' then 4 else 5
             end
         ) as first_retriever,
+        max(case when retriever = 'ease' then score end) as ease_score,
+        min(case when retriever = 'ease' then retriever_rank end) as ease_rank,
         max(case when retriever = 'knn' then score end) as knn_score,
         min(case when retriever = 'knn' then retriever_rank end) as knn_rank,
         max(case when retriever = 'user_knn' then score end) as user_knn_score,
@@ -522,6 +552,8 @@ final as (
         popularity_rank,
         recent_popularity_rank,
         genre_rank,
+        ease_score,
+        ease_rank,
 
         -- timestamps
         requested_at

@@ -19,6 +19,8 @@ renamed as (
         popularity_rank,
         recent_popularity_rank,
         genre_rank,
+        ease_score,
+        ease_rank,
 
         -- timestamps
         requested_at

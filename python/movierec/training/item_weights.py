@@ -1,0 +1,64 @@
+"""EASE's item-item weights in the warehouse (`ml_outputs.item_weights`), for retrieval's
+`ease` retriever: fitted when a model trains, on every viewing in that warehouse (the
+masked world's own, for the re-ranker's training rows), and read by requests at or after
+the moment they were fitted at, so no request sees a viewing at or after its moment."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import duckdb
+import pyarrow as pa
+
+from movierec.model.ease import ease_weights
+from movierec.settings import TrainingMode
+from movierec.warehouse import sql_file
+
+# each film's largest weights that retrieval sums (as the knn retriever's neighbours)
+EASE_NEIGHBOURS = 200
+
+
+def fit_item_weights(
+    con: duckdb.DuckDBPyConnection,
+    mode: TrainingMode,
+    progress: Callable[[str], None] = lambda _: None,
+) -> int:
+    """Replace the warehouse's item weights with EASE's, fitted on its viewings with the
+    mode's `ease_lambda` (none when 0), `fitted_at` just after its latest viewing; returns
+    how many weights were kept."""
+    con.execute("delete from ml_outputs.item_weights")
+    if not mode.ease_lambda:
+        return 0
+    started = time.perf_counter()
+    pairs = con.execute(
+        sql_file("movierec.training", "ease_pairs"), {"films": mode.ease_films}
+    ).fetchnumpy()
+    if len(pairs["user_id"]) == 0:
+        return 0
+    weights = ease_weights(
+        pairs["user_id"].astype("int64"),
+        pairs["movie_id"].astype("int64"),
+        mode.ease_lambda,
+        EASE_NEIGHBOURS,
+    )
+    table = pa.table(
+        {
+            "movie_id": weights.movie_ids,
+            "other_movie_id": weights.other_movie_ids,
+            "weight": weights.weights,
+        }
+    )
+    con.register("fitted_weights", table)
+    con.execute(
+        "insert into ml_outputs.item_weights (fitted_at, movie_id, other_movie_id, weight) "
+        "select (select max(interacted_at) + interval 1 microsecond "
+        "from core.fct_interactions), movie_id, other_movie_id, weight from fitted_weights"
+    )
+    con.unregister("fitted_weights")
+    films = len(set(pairs["movie_id"].tolist()))
+    progress(
+        f"EASE (lambda {mode.ease_lambda:g}): {len(weights):,} item weights over "
+        f"{films:,} films in {time.perf_counter() - started:.1f} s"
+    )
+    return len(weights)

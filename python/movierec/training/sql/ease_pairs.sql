@@ -1,0 +1,18 @@
+-- The (user, film) pairs EASE is fitted on: each user's films among the $films films
+-- with the most viewers (ties: the lower id), over every viewing in the warehouse.
+with
+
+films as (
+    select movie_id
+    from core.fct_interactions
+    group by movie_id
+    order by count(distinct user_id) desc, movie_id asc
+    limit $films
+)
+
+select distinct
+    viewings.user_id,
+    viewings.movie_id
+from core.fct_interactions as viewings
+inner join films on viewings.movie_id = films.movie_id
+order by viewings.user_id, viewings.movie_id
