@@ -1,6 +1,7 @@
 """Floor 2: the model. The forest, its ONNX export and scorer, the agreement check between
 them, and the registry of exported models."""
 
+from movierec.model.ease import ItemWeights, ease_weights
 from movierec.model.forest import (
     Metrics,
     align_thresholds,
@@ -41,11 +42,13 @@ __all__ = [
     "MAX_ABS_DIFF",
     "OUTPUT_NAME",
     "Agreement",
+    "ItemWeights",
     "Metrics",
     "ModelRecord",
     "OnnxScorer",
     "align_thresholds",
     "check_agreement",
+    "ease_weights",
     "evaluate",
     "fit_forest",
     "fit_out_of_bag",

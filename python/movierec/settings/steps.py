@@ -134,10 +134,6 @@ class TrainingMode:
     `max_rows` and a seeded uniform sample of the older ones (`bounded_sample`;
     docs/model.md). 0: every viewing. The candidate modes (retrieval, masked) take two
     moments or one per user, and grow with users, not with history.
-
-    `ease_lambda` > 0 fits EASE's item-item weights with that regularisation when the
-    model trains (on the `ease_films` most viewed films), for retrieval's `ease`
-    retriever and the two features it gives (docs/scoring.md#ease); 0: no EASE.
     """
 
     mode: Mode = "explicit"
@@ -147,15 +143,13 @@ class TrainingMode:
     mask_share: float = 0.25
     max_rows: int = MAX_TRAINING_ROWS
     recent_share: float = 0.5
-    ease_lambda: float = 0.0
-    ease_films: int = 5_000
+    ease_lambda: float = 0.0  # > 0: fit EASE's item weights for retrieval (docs/scoring.md)
+    ease_films: int = 5_000  # EASE fits on this many most viewed films
 
     def __post_init__(self) -> None:
         _one_of("mode", self.mode, ("explicit", "implicit"))
-        if self.ease_lambda < 0:
-            raise SettingsError(f"ease_lambda must be >= 0 (0: no EASE), got {self.ease_lambda}")
-        if self.ease_films < 2:
-            raise SettingsError(f"ease_films must be at least 2, got {self.ease_films}")
+        if self.ease_lambda < 0 or self.ease_films < 2:
+            raise SettingsError(f"ease_lambda must be >= 0, ease_films >= 2: got {self}")
         _one_of(
             "negative_sampling",
             self.negative_sampling,
@@ -187,15 +181,8 @@ class TrainingMode:
         if not self.ease_lambda:
             del values["ease_lambda"], values["ease_films"]
         if self.mode == "explicit":
-            keep = (
-                "mode",
-                "max_rows",
-                "recent_share",
-                "sampling_seed",
-                "ease_lambda",
-                "ease_films",
-            )
-            return {name: values[name] for name in keep if name in values}
+            keep = ("mode", "max_rows", "recent_share", "sampling_seed", "ease_lambda")
+            return {name: values[name] for name in (*keep, "ease_films") if name in values}
         if not self.bounded:
             del values["max_rows"], values["recent_share"]
         if self.negative_sampling != "masked":

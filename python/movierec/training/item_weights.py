@@ -11,7 +11,7 @@ from collections.abc import Callable
 import duckdb
 import pyarrow as pa
 
-from movierec.model.ease import ease_weights
+from movierec.model import ease_weights
 from movierec.settings import TrainingMode
 from movierec.warehouse import sql_file
 

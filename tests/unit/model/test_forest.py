@@ -122,12 +122,17 @@ def test_default_forest_is_the_validated_one() -> None:
 
 
 def test_the_movielens_config_asks_for_the_masked_regularised_re_ranker() -> None:
-    """benchmarks/movielens.toml: masked-history training, 100 trees of depth 12 with 200
-    rows per leaf and no class weights ("none": TOML has no null)."""
+    """benchmarks/movielens.toml: masked-history training with EASE's item weights
+    (lambda 300), 100 trees of depth 12 with 200 rows per leaf and no class weights
+    ("none": TOML has no null)."""
     repo = Path(__file__).resolve().parents[3]
     loaded = load({"MOVIEREC_CONFIG": str(repo / "benchmarks" / "movielens.toml")})
     assert loaded.training == TrainingMode(
-        mode="implicit", negative_sampling="masked", mask_share=0.25, sampling_seed=7
+        mode="implicit",
+        negative_sampling="masked",
+        mask_share=0.25,
+        sampling_seed=7,
+        ease_lambda=300,
     )
     assert (
         loaded.forest.n_estimators,

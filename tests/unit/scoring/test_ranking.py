@@ -248,7 +248,7 @@ def test_retrieval_candidates_bound_the_lists_and_a_short_user_gets_every_film(
         "create table scoring.retrieved_candidates (user_id bigint, movie_id bigint, "
         "requested_at timestamp, candidate_rank bigint, knn_score double, knn_rank bigint, "
         "user_knn_score double, user_knn_rank bigint, popularity_rank bigint, "
-        "recent_popularity_rank bigint, genre_rank bigint)"
+        "recent_popularity_rank bigint, genre_rank bigint, ease_score double, ease_rank bigint)"
     )
     con.execute(
         """
@@ -260,7 +260,7 @@ def test_retrieval_candidates_bound_the_lists_and_a_short_user_gets_every_film(
             null::double as knn_score, null::bigint as knn_rank,
             null::double as user_knn_score, null::bigint as user_knn_rank,
             null::bigint as popularity_rank, null::bigint as recent_popularity_rank,
-            null::bigint as genre_rank
+            null::bigint as genre_rank, null::double as ease_score, null::bigint as ease_rank
         from scoring.retrieval_requests as requests
         inner join core.dim_movies as movies
             on (requests.user_id != 5 and movies.movie_id < 10)
