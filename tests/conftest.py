@@ -46,10 +46,13 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | 
 
 
 def create_ml_outputs(con: duckdb.DuckDBPyConnection) -> None:
-    """The ml_outputs tables the dbt sources file declares, in `con`, as the warehouse
-    creates them."""
+    """The ml_outputs tables the dbt sources file declares (EASE's weights included), in
+    `con`, as the warehouse creates them."""
     sources = Paths(project_dir=REPO, data_dir=REPO / "data", warehouse_path=REPO / "unused")
-    create_tables(con, output_tables(sources.ml_outputs_sources_yml.read_text(), "ml_outputs"))
+    declared = sources.ml_outputs_sources_yml.read_text()
+    create_tables(
+        con, output_tables(declared, "ml_outputs") + output_tables(declared, "ml_weights")
+    )
 
 
 @pytest.fixture(scope="session")

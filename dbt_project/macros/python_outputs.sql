@@ -1,8 +1,8 @@
 {#-
-    Create the tables Python writes (sources `ml_outputs`, `ops` and `scoring`) from the
-    columns and data types of their source definitions: `ml_outputs` and `ops` tables if
-    they do not exist yet (movierec creates them before dbt runs; this serves dbt run by
-    hand), the `scoring` scratch tables afresh. Runs as an on-run-start hook, so any dbt
+    Create the tables Python writes (sources `ml_outputs`, `ml_weights`, `ops` and
+    `scoring`) from the columns and data types of their source definitions: `ml_outputs`,
+    `ml_weights` and `ops` tables if they do not exist yet (movierec creates them before
+    dbt runs; this serves dbt run by hand), the `scoring` scratch tables afresh. Runs as an on-run-start hook, so any dbt
     invocation on a fresh warehouse can read them. Source `data_type`s are DuckDB's;
     `column_type` spells them for the engine.
 -#}
@@ -10,7 +10,7 @@
     {%- set statements = [] -%}
     {%- if execute -%}
         {%- for source in graph.sources.values()
-            if source.source_name in ('ml_outputs', 'scoring', 'ops') -%}
+            if source.source_name in ('ml_outputs', 'ml_weights', 'scoring', 'ops') -%}
             {%- set columns = [] -%}
             {%- for column in source.columns.values() -%}
                 {%- do columns.append(column.name ~ ' ' ~ column_type(column.data_type)) -%}

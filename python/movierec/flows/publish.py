@@ -119,8 +119,10 @@ Body = Callable[[Run], str | None]
 
 
 def carried_tables(paths: Paths) -> tuple[OutputTable, ...]:
-    """History a fresh warehouse copies from the published one: what Python appended."""
-    return output_tables(paths.ml_outputs_sources_yml.read_text(), "ml_outputs")
+    """History a fresh warehouse copies from the published one: what Python appended, and
+    the weights training fitted."""
+    sources = paths.ml_outputs_sources_yml.read_text()
+    return output_tables(sources, "ml_outputs") + output_tables(sources, "ml_weights")
 
 
 def latest_run_failures(query: Query, expected_run: str | None) -> list[str]:

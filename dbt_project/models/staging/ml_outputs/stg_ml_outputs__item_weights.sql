@@ -1,7 +1,7 @@
 with
 
 source as (
-    select * from {{ source('ml_outputs', 'item_weights') }}
+    select * from {{ source('ml_weights', 'item_weights') }}
 ),
 
 renamed as (
