@@ -110,6 +110,7 @@ def test_the_model_learns_what_users_choose(movielens: Paths) -> None:
         movielens,
         "select distinct recommender from ml_outputs.evaluation_metrics order by all",
     )
+    # the time split's cut-off precedes EASE's weights: no ease list
     assert recommenders["recommender"].to_list() == [
         "cooccurrence", "knn", "model", "popularity", "random", "retrieval",
         "segment_popularity", "user_knn",
@@ -169,7 +170,7 @@ def test_random_split_judges_on_ratings_held_out_at_ingest(tmp_path: Path) -> No
     assert judged.rows() == [
         ("random", name, 60.0)
         for name in (
-            "cooccurrence", "knn", "model", "popularity", "random", "retrieval",
+            "cooccurrence", "ease", "knn", "model", "popularity", "random", "retrieval",
             "segment_popularity", "user_knn",
         )
     ]  # fmt: skip

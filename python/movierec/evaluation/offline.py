@@ -50,16 +50,9 @@ from movierec.training import training_rows
 from movierec.warehouse import FeatureContract, query_frame, retrieve_candidates, sql_file
 
 Progress = Callable[[str], None]
-RECOMMENDERS = (
-    "model",
-    "retrieval",
-    "knn",
-    "user_knn",
-    "random",
-    "popularity",
-    "segment_popularity",
-    "cooccurrence",
-)
+BASELINES = ("random", "popularity", "segment_popularity", "cooccurrence")
+# "ease": retrieval's ease retriever alone, judged when EASE's weights serve the cut-off
+RECOMMENDERS = ("model", "retrieval", "knn", "user_knn", "ease", *BASELINES)
 # films kept per film by the co-occurrence baseline (item-kNN's k)
 COOCCURRENCE_NEIGHBOURS = 100
 
@@ -121,7 +114,9 @@ def evaluate_recommenders(
     lists["retrieval"] = candidates.filter(pl.col("rank") <= k_max)
     lists["knn"] = knn_lists(candidates, k_max)
     lists["user_knn"] = knn_lists(candidates, k_max, rank="user_knn_rank")
-    for name in RECOMMENDERS[4:]:
+    if candidates["ease_rank"].is_not_null().any():
+        lists["ease"] = knn_lists(candidates, k_max, rank="ease_rank")
+    for name in BASELINES:
         lists[name] = _baseline_lists(con, name, cutoff, k_max, settings.seed)
     # what counts as a hit is what the model was trained to predict
     liked_only = TrainingMode.from_dict(model.training).mode == "explicit"
@@ -194,8 +189,8 @@ def evaluate_recommenders(
 def knn_lists(candidates: pl.DataFrame, k: int, rank: str = "knn_rank") -> pl.DataFrame:
     """One retriever's own ranking as a recommender, its first k films: item-kNN (`knn_rank`:
     co-viewing cosine summed over the user's history, each film's `retrieval_neighbours`
-    nearest) or user-kNN (`user_knn_rank`: the films of the user's nearest viewers). A user
-    the retriever proposes nothing to gets no list."""
+    nearest), user-kNN (`user_knn_rank`: the films of the user's nearest viewers) or EASE
+    (`ease_rank`). A user the retriever proposes nothing to gets no list."""
     return (
         candidates.filter(pl.col(rank) <= k)
         .select("user_id", pl.col(rank).alias("rank"), "movie_id")
