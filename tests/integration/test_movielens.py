@@ -96,7 +96,17 @@ def test_the_model_learns_what_users_choose(movielens: Paths) -> None:
         "negative_sampling": "masked",
         "sampling_seed": 7,
         "mask_share": 0.25,
+        "ease_lambda": 300,
+        "ease_films": 5000,
     }
+    # EASE's weights, fitted on every landed viewing, serve the nightly's moment
+    ((weights, fitted_after_latest),) = query(
+        movielens,
+        "select count(*), bool_and(fitted_at = (select max(interacted_at) from "
+        "core.fct_interactions) + interval 1 microsecond) from ml_outputs.item_weights",
+    ).rows()
+    assert weights > 0
+    assert fitted_after_latest
     # one moment per user with a hidden film (four films or more), each with their
     # unseen films of the 40 as candidates
     ((masked_users, unseen),) = query(
