@@ -55,7 +55,8 @@ def ease_weights(user_ids: Ids, movie_ids: Ids, lam: float, neighbours: int) -> 
         (np.ones(len(film_index)), (user_index, film_index)),
         shape=(int(user_index.max(initial=-1)) + 1, len(films)),
     )
-    viewed.data[:] = 1.0  # a pair given twice was summed
+    viewed.sum_duplicates()
+    viewed.data[:] = 1.0  # a pair given twice counts once
     weights = ease_matrix(viewed, lam)
     kept = min(neighbours, len(films) - 1)
     if kept < 1:

@@ -73,7 +73,7 @@ def test_lambda_must_be_positive() -> None:
 
 
 @pytest.fixture
-def warehouse() -> duckdb.DuckDBPyConnection:
+def weights_db() -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     con.execute("create schema core")
     create_ml_outputs(con)
@@ -90,11 +90,11 @@ def warehouse() -> duckdb.DuckDBPyConnection:
 
 
 def test_fitted_weights_land_with_the_moment_after_the_latest_viewing(
-    warehouse: duckdb.DuckDBPyConnection,
+    weights_db: duckdb.DuckDBPyConnection,
 ) -> None:
     mode = TrainingMode(mode="implicit", negative_sampling="masked", ease_lambda=0.5)
-    kept = fit_item_weights(warehouse, mode)
-    rows = warehouse.execute(
+    kept = fit_item_weights(weights_db, mode)
+    rows = weights_db.execute(
         "select movie_id, other_movie_id, weight, fitted_at from ml_outputs.item_weights"
     ).fetchall()
     expected = ease_weights(USERS, FILMS, 0.5, 200)
@@ -107,15 +107,15 @@ def test_fitted_weights_land_with_the_moment_after_the_latest_viewing(
 
 
 def test_the_most_viewed_films_only_and_none_without_lambda(
-    warehouse: duckdb.DuckDBPyConnection,
+    weights_db: duckdb.DuckDBPyConnection,
 ) -> None:
     # films 10 (3 viewers), 20 and 30 (2 each; 20 has the lower id) make the top 2 with 10
     mode = TrainingMode(mode="implicit", ease_lambda=0.5, ease_films=2)
-    fit_item_weights(warehouse, mode)
-    films = warehouse.execute(
+    fit_item_weights(weights_db, mode)
+    films = weights_db.execute(
         "select distinct movie_id from ml_outputs.item_weights union "
         "select distinct other_movie_id from ml_outputs.item_weights"
     ).fetchall()
     assert {f for (f,) in films} == {10, 20}
-    assert fit_item_weights(warehouse, TrainingMode(mode="implicit")) == 0
-    assert warehouse.execute("select count(*) from ml_outputs.item_weights").fetchall() == [(0,)]
+    assert fit_item_weights(weights_db, TrainingMode(mode="implicit")) == 0
+    assert weights_db.execute("select count(*) from ml_outputs.item_weights").fetchall() == [(0,)]
