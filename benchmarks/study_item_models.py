@@ -113,13 +113,17 @@ def rp3beta(x: Matrix, alpha: float = 1.0, beta: float = 0.5, k: int = 200) -> M
     return np.asarray(x @ _keep_top(walk.astype(np.float32), k), np.float32)
 
 
-def ease(x: Matrix, lam: float) -> Matrix:
-    """EASE's scores: x @ B, B = I - P / diag(P) with a zero diagonal."""
+def ease(x: Matrix, lam: float, kept: int = 0, by_magnitude: bool = True) -> Matrix:
+    """EASE's scores: x @ B, B = I - P / diag(P) with a zero diagonal; with `kept`, each
+    film's `kept` weights of largest magnitude only (or its largest positive ones)."""
     gram = (x.T @ x).astype(np.float64)
     gram[np.diag_indices_from(gram)] += lam
     inverse = np.linalg.inv(gram)
     weights = inverse / -np.diag(inverse)
     np.fill_diagonal(weights, 0)
+    if kept:
+        chosen = np.abs(weights) if by_magnitude else np.where(weights > 0, weights, 0)
+        weights = np.where(_keep_top(chosen, kept) > 0, weights, 0)
     return (x @ weights).astype(np.float32)
 
 
@@ -323,6 +327,11 @@ def study_world(data: Path, name: str, lambdas: tuple[float, ...]) -> list[dict[
         best = max(ease_rows, key=lambda r: float(r["precision"]))  # type: ignore[arg-type]
         lam = float(best["lam"])  # type: ignore[arg-type]
         print(f"{name}: EASE's lambda {lam:g}")
+        for kept, by_magnitude in ((200, False), (500, False), (200, True), (500, True)):
+            cut = f"its {kept} largest {'by magnitude' if by_magnitude else 'positive'}"
+            scores = ease(x, lam, kept, by_magnitude)
+            label = f"EASE, lambda {lam:g}, each film's weights: {cut}"
+            rows.append(_row(name, alone, label, judged_alone(x, scores, world.truth)))
 
         train_keys, train_x, labels, masked_viewed = world.masked_training()
         masked_ease = ease(viewed_matrix(masked_viewed, world.users, world.films), lam)

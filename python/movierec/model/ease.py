@@ -5,7 +5,9 @@ With X the users x films 0/1 matrix and P = (X'X + lambda I)^-1, the weights are
 B = I - P / diag(P) with a zero diagonal, and a user's score for film j is the sum of
 B[i, j] over the films i they viewed. Fitting inverts a films x films matrix here, in
 Python; retrieval applies the weights in SQL (ml_retrieval_candidates' `ease` retriever),
-keeping each film's `neighbours` largest weights.
+keeping each film's `neighbours` weights of largest magnitude: the negative ones too, which
+speak against a film (benchmarks/study_item_models.py compares the cuts on ml-100k's
+validation split).
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ def ease_matrix(viewed: sparse.csr_matrix, lam: float) -> npt.NDArray[np.float64
 
 def ease_weights(user_ids: Ids, movie_ids: Ids, lam: float, neighbours: int) -> ItemWeights:
     """EASE fitted on the viewed (user, film) pairs (repeats count once), regularised by
-    `lam` > 0; for each film, its `neighbours` largest positive weights to other films
+    `lam` > 0; for each film, its `neighbours` weights of largest magnitude to other films
     (ties: the lower id)."""
     if lam <= 0:
         raise ValueError(f"EASE needs lambda > 0, got {lam}")
@@ -62,13 +64,14 @@ def ease_weights(user_ids: Ids, movie_ids: Ids, lam: float, neighbours: int) -> 
     if kept < 1:
         empty: Any = np.array([], np.int64)
         return ItemWeights(empty, empty, np.array([], np.float64))
-    # stable order by (-weight, column): the largest first, ties to the lower film id
-    order = np.argsort(-weights, axis=1, kind="stable")[:, :kept]
+    # stable order by (-|weight|, column): the largest first, ties to the lower film id;
+    # the diagonal (0) comes last
+    magnitude = np.abs(weights)
+    np.fill_diagonal(magnitude, -1.0)
+    order = np.argsort(-magnitude, axis=1, kind="stable")[:, :kept]
     rows = np.repeat(np.arange(len(films)), kept)
-    chosen = weights[rows, order.ravel()]
-    positive = chosen > 0
     return ItemWeights(
-        movie_ids=films[rows[positive]].astype(np.int64),
-        other_movie_ids=films[order.ravel()[positive]].astype(np.int64),
-        weights=chosen[positive],
+        movie_ids=films[rows].astype(np.int64),
+        other_movie_ids=films[order.ravel()].astype(np.int64),
+        weights=weights[rows, order.ravel()],
     )

@@ -15,8 +15,9 @@ from movierec.model import ease_weights
 from movierec.settings import TrainingMode
 from movierec.warehouse import sql_file
 
-# each film's largest weights that retrieval sums (as the knn retriever's neighbours)
-EASE_NEIGHBOURS = 200
+# each film's weights of largest magnitude that retrieval sums (chosen on ml-100k's
+# validation split, docs/scoring.md#ease)
+EASE_NEIGHBOURS = 500
 
 
 def fit_item_weights(

@@ -1,0 +1,43 @@
+
+-- incremental: the films the new viewings touch (macros/incremental.sql)
+-- depends_on: "masked"."staging"."stg_landing__interactions"
+
+with
+
+interactions as (
+    select * from "masked"."core"."fct_interactions"
+),
+
+events as (
+    select
+        movie_id,
+        interacted_at as event_at,
+        count(*) as interactions,
+        sum(case when is_liked then 1 else 0 end) as likes
+    from interactions
+    group by
+        movie_id,
+        interacted_at
+),
+
+final as (
+    select
+        movie_id,
+        event_at as valid_after,
+        lead(event_at) over (
+            partition by movie_id order by event_at
+        ) as valid_until,
+        sum(interactions) over (
+            partition by movie_id
+            order by event_at
+            rows between unbounded preceding and current row
+        ) as prior_interactions,
+        sum(likes) over (
+            partition by movie_id
+            order by event_at
+            rows between unbounded preceding and current row
+        ) as prior_likes
+    from events
+)
+
+select * from final

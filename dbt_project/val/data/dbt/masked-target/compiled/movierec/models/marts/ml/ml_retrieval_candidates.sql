@@ -1,0 +1,524 @@
+with
+
+retrieval_requests as (
+    select * from "masked"."staging"."stg_scoring__retrieval_requests"
+),
+
+users as (
+    select * from "masked"."core"."dim_users"
+),
+
+interactions as (
+    select * from "masked"."core"."fct_interactions"
+),
+
+first_views as (
+    select * from "masked"."intermediate"."int_user_first_viewings"
+),
+
+movie_genres as (
+    select * from "masked"."intermediate"."int_movie_genres_unnested"
+),
+
+preferred_genres as (
+    select * from "masked"."intermediate"."int_user_preferred_genres_unnested"
+),
+
+movies as (
+    select * from "masked"."core"."dim_movies"
+),
+
+viewer_histories as (
+    select * from "masked"."intermediate"."int_movie_viewer_histories_accumulated"
+),
+
+pair_histories as (
+    select * from "masked"."intermediate"."int_movie_pair_histories_accumulated"
+),
+
+user_film_histories as (
+    select * from "masked"."intermediate"."int_user_film_histories_accumulated"
+),
+
+default_moment as (
+    select 
+
+    (max(interacted_at) + cast(1 as bigint) * interval 1 second) as requested_at
+    from interactions
+),
+
+requests as (
+    select distinct
+        retrieval_requests.user_id,
+        coalesce(retrieval_requests.requested_at, default_moment.requested_at) as requested_at
+    from retrieval_requests
+    cross join default_moment
+    inner join users on retrieval_requests.user_id = users.user_id
+),
+
+moments as (
+    select distinct requested_at from requests
+),
+
+-- what each requesting user had viewed before their moment
+histories as (
+    select
+        requests.user_id,
+        requests.requested_at,
+        first_views.movie_id
+    from requests
+    inner join first_views
+        on
+            requests.user_id = first_views.user_id
+            and requests.requested_at > first_views.first_viewed_at
+),
+
+-- every film's distinct viewers before each moment, and within the recent window
+film_viewers as (
+    select
+        moments.requested_at,
+        movies.movie_id,
+        now_history.prior_viewers as viewers,
+        now_history.prior_viewers - coalesce(window_history.prior_viewers, 0)
+            as recent_viewers
+    from moments
+    cross join movies
+    inner join viewer_histories as now_history
+        on
+            movies.movie_id = now_history.movie_id
+            and now_history.valid_after < moments.requested_at
+    and (now_history.valid_until is null or moments.requested_at <= now_history.valid_until)
+    left join viewer_histories as window_history
+        on
+            movies.movie_id = window_history.movie_id
+            and window_history.valid_after < 
+
+    (moments.requested_at + cast(-30 as bigint) * interval 1 day)
+    and (window_history.valid_until is null or 
+
+    (moments.requested_at + cast(-30 as bigint) * interval 1 day) <= window_history.valid_until)
+),
+
+-- the films whose neighbours some request needs, at that request's moment
+history_films as (
+    select distinct
+        requested_at,
+        movie_id
+    from histories
+),
+
+-- co-viewers of each such film with every other film before the moment (pairs are
+-- stored once, as (smaller id, larger id): look both ways)
+co_viewers as (
+    select
+        history_films.requested_at,
+        history_films.movie_id,
+        pairs.other_movie_id,
+        pairs.prior_interactions as co_viewers
+    from history_films
+    inner join pair_histories as pairs
+        on
+            history_films.movie_id = pairs.movie_id
+            and pairs.valid_after < history_films.requested_at
+    and (pairs.valid_until is null or history_films.requested_at <= pairs.valid_until)
+    where pairs.prior_interactions >= 2
+    union all
+    select
+        history_films.requested_at,
+        history_films.movie_id,
+        pairs.movie_id as other_movie_id,
+        pairs.prior_interactions as co_viewers
+    from history_films
+    inner join pair_histories as pairs
+        on
+            history_films.movie_id = pairs.other_movie_id
+            and pairs.valid_after < history_films.requested_at
+    and (pairs.valid_until is null or history_films.requested_at <= pairs.valid_until)
+    where pairs.prior_interactions >= 2
+),
+
+similarities as (
+    select
+        co_viewers.requested_at,
+        co_viewers.movie_id,
+        co_viewers.other_movie_id,
+        co_viewers.co_viewers / sqrt(film.viewers * other_film.viewers) as similarity
+    from co_viewers
+    inner join film_viewers as film
+        on
+            co_viewers.requested_at = film.requested_at
+            and co_viewers.movie_id = film.movie_id
+    inner join film_viewers as other_film
+        on
+            co_viewers.requested_at = other_film.requested_at
+            and co_viewers.other_movie_id = other_film.movie_id
+),
+
+neighbours as (
+    select
+        requested_at,
+        movie_id,
+        other_movie_id,
+        similarity
+    from (
+        select
+            *,
+            row_number() over (
+                partition by requested_at, movie_id
+                order by similarity desc, other_movie_id asc
+            ) as nearness
+        from similarities
+    ) as ranked
+    where nearness <= 100
+),
+
+knn_scores as (
+    select
+        histories.user_id,
+        histories.requested_at,
+        neighbours.other_movie_id as movie_id,
+        'knn' as retriever,
+        cast(
+        sum(cast(neighbours.similarity as decimal(18, 12)))
+        as double
+    ) as score
+    from histories
+    inner join neighbours
+        on
+            histories.requested_at = neighbours.requested_at
+            and histories.movie_id = neighbours.movie_id
+    group by
+        histories.user_id,
+        histories.requested_at,
+        neighbours.other_movie_id
+),
+
+-- how far down a global ranking a user must look to find their best unseen films
+history_sizes as (
+    select
+        requests.user_id,
+        requests.requested_at,
+        count(histories.movie_id) as films
+    from requests
+    left join histories
+        on
+            requests.user_id = histories.user_id
+            and requests.requested_at = histories.requested_at
+    group by
+        requests.user_id,
+        requests.requested_at
+),
+
+-- user-user cosine before the moment: the films a requesting user shares with each other
+-- viewer, over the square root of both users' film counts then
+shared_films as (
+    select
+        histories.user_id,
+        histories.requested_at,
+        other_views.user_id as other_user_id,
+        count(*) as shared_films
+    from histories
+    inner join first_views as other_views
+        on
+            histories.movie_id = other_views.movie_id
+            and histories.requested_at > other_views.first_viewed_at
+            and histories.user_id != other_views.user_id
+    group by
+        histories.user_id,
+        histories.requested_at,
+        other_views.user_id
+),
+
+user_similarities as (
+    select
+        shared_films.user_id,
+        shared_films.requested_at,
+        shared_films.other_user_id,
+        shared_films.shared_films
+        / sqrt(history_sizes.films * other_films.prior_films) as similarity
+    from shared_films
+    inner join history_sizes
+        on
+            shared_films.user_id = history_sizes.user_id
+            and shared_films.requested_at = history_sizes.requested_at
+    inner join user_film_histories as other_films
+        on
+            shared_films.other_user_id = other_films.user_id
+            and other_films.valid_after < shared_films.requested_at
+    and (other_films.valid_until is null or shared_films.requested_at <= other_films.valid_until)
+),
+
+-- each requesting user's nearest viewers, and their similarities' total
+neighbour_users as (
+    select
+        user_id,
+        requested_at,
+        other_user_id,
+        similarity,
+        cast(
+        sum(cast(similarity as decimal(18, 12))) over (partition by user_id, requested_at)
+        as double
+    )
+            as neighbourhood_similarity
+    from (
+        select
+            *,
+            row_number() over (
+                partition by user_id, requested_at
+                order by similarity desc, other_user_id asc
+            ) as nearness
+        from user_similarities
+    ) as ranked
+    where nearness <= 50
+),
+
+-- the similarity-weighted share of the nearest viewers who had viewed the film (0..1)
+user_knn_scores as (
+    select
+        neighbour_users.user_id,
+        neighbour_users.requested_at,
+        neighbour_views.movie_id,
+        'user_knn' as retriever,
+        cast(
+        sum(cast(neighbour_users.similarity as decimal(18, 12)))
+        as double
+    )
+        / max(neighbour_users.neighbourhood_similarity) as score
+    from neighbour_users
+    inner join first_views as neighbour_views
+        on
+            neighbour_users.other_user_id = neighbour_views.user_id
+            and neighbour_users.requested_at > neighbour_views.first_viewed_at
+    group by
+        neighbour_users.user_id,
+        neighbour_users.requested_at,
+        neighbour_views.movie_id
+),
+
+film_ranks as (
+    select
+        film_viewers.requested_at,
+        film_viewers.movie_id,
+        film_viewers.viewers,
+        film_viewers.recent_viewers,
+        row_number() over (
+            partition by film_viewers.requested_at
+            order by film_viewers.viewers desc, film_viewers.movie_id asc
+        ) as popularity_place,
+        row_number() over (
+            partition by film_viewers.requested_at
+            order by film_viewers.recent_viewers desc, film_viewers.movie_id asc
+        ) as recent_place
+    from film_viewers
+),
+
+popularity_scores as (
+    select
+        history_sizes.user_id,
+        history_sizes.requested_at,
+        film_ranks.movie_id,
+        'popular' as retriever,
+        cast(film_ranks.viewers as float) as score
+    from history_sizes
+    inner join film_ranks
+        on
+            history_sizes.requested_at = film_ranks.requested_at
+            and film_ranks.popularity_place
+            <= 300 + history_sizes.films
+    union all
+    select
+        history_sizes.user_id,
+        history_sizes.requested_at,
+        film_ranks.movie_id,
+        'recent' as retriever,
+        cast(film_ranks.recent_viewers as float) as score
+    from history_sizes
+    inner join film_ranks
+        on
+            history_sizes.requested_at = film_ranks.requested_at
+            and film_ranks.recent_place
+            <= 300 + history_sizes.films
+    where film_ranks.recent_viewers > 0
+),
+
+-- stated preferences where the catalogue has them, else the genres of the user's history
+stated_genres as (
+    select
+        requests.user_id,
+        requests.requested_at,
+        preferred.genre,
+        count(*) as films
+    from requests
+    inner join preferred_genres as preferred on requests.user_id = preferred.user_id
+    group by
+        requests.user_id,
+        requests.requested_at,
+        preferred.genre
+),
+
+learned_genres as (
+    select
+        histories.user_id,
+        histories.requested_at,
+        movie_genres.genre,
+        count(*) as films
+    from histories
+    inner join movie_genres on histories.movie_id = movie_genres.movie_id
+    left join stated_genres
+        on
+            histories.user_id = stated_genres.user_id
+            and histories.requested_at = stated_genres.requested_at
+    where stated_genres.user_id is null
+    group by
+        histories.user_id,
+        histories.requested_at,
+        movie_genres.genre
+),
+
+genre_shares as (
+    select
+        user_id,
+        requested_at,
+        genre,
+        films / sum(films) over (partition by user_id, requested_at) as genre_share,
+        row_number() over (
+            partition by user_id, requested_at order by films desc, genre asc
+        ) as genre_place
+    from (
+        select * from stated_genres
+        union all
+        select * from learned_genres
+    ) as genre_counts
+),
+
+genre_film_ranks as (
+    select
+        film_ranks.requested_at,
+        movie_genres.genre,
+        film_ranks.movie_id,
+        film_ranks.viewers,
+        row_number() over (
+            partition by film_ranks.requested_at, movie_genres.genre
+            order by film_ranks.viewers desc, film_ranks.movie_id asc
+        ) as genre_film_place
+    from film_ranks
+    inner join movie_genres on film_ranks.movie_id = movie_genres.movie_id
+),
+
+-- the user's three main genres, each film scored by share x viewers
+genre_scores as (
+    select
+        genre_shares.user_id,
+        genre_shares.requested_at,
+        genre_film_ranks.movie_id,
+        'genre' as retriever,
+        max(genre_shares.genre_share * genre_film_ranks.viewers) as score
+    from genre_shares
+    inner join history_sizes
+        on
+            genre_shares.user_id = history_sizes.user_id
+            and genre_shares.requested_at = history_sizes.requested_at
+    inner join genre_film_ranks
+        on
+            genre_shares.requested_at = genre_film_ranks.requested_at
+            and genre_shares.genre = genre_film_ranks.genre
+            and genre_film_ranks.genre_film_place
+            <= 300 + history_sizes.films
+    where genre_shares.genre_place <= 3
+    group by
+        genre_shares.user_id,
+        genre_shares.requested_at,
+        genre_film_ranks.movie_id
+),
+
+scores as (
+    select * from knn_scores
+    union all
+    select * from user_knn_scores
+    union all
+    select * from popularity_scores
+    union all
+    select * from genre_scores
+),
+
+-- each retriever's ranking of the films the user had not viewed by the moment
+retriever_ranks as (
+    select
+        scores.user_id,
+        scores.requested_at,
+        scores.movie_id,
+        scores.retriever,
+        scores.score,
+        row_number() over (
+            partition by scores.user_id, scores.requested_at, scores.retriever
+            order by scores.score desc, scores.movie_id asc
+        ) as retriever_rank
+    from scores
+    left join histories
+        on
+            scores.user_id = histories.user_id
+            and scores.requested_at = histories.requested_at
+            and scores.movie_id = histories.movie_id
+    where histories.movie_id is null
+),
+
+merged as (
+    select
+        user_id,
+        requested_at,
+        movie_id,
+        min(retriever_rank) as best_rank,
+        min(
+            case retriever
+                when 'knn' then 1 when 'user_knn' then 2 when 'popular' then 3
+                when 'recent' then 4 else 5
+            end
+        ) as first_retriever,
+        max(case when retriever = 'knn' then score end) as knn_score,
+        min(case when retriever = 'knn' then retriever_rank end) as knn_rank,
+        max(case when retriever = 'user_knn' then score end) as user_knn_score,
+        min(case when retriever = 'user_knn' then retriever_rank end) as user_knn_rank,
+        min(case when retriever = 'popular' then retriever_rank end) as popularity_rank,
+        min(case when retriever = 'recent' then retriever_rank end) as recent_popularity_rank,
+        min(case when retriever = 'genre' then retriever_rank end) as genre_rank
+    from retriever_ranks
+    where retriever_rank <= 300
+    group by
+        user_id,
+        requested_at,
+        movie_id
+),
+
+ranked as (
+    select
+        *,
+        row_number() over (
+            partition by user_id, requested_at
+            order by best_rank asc, first_retriever asc, movie_id asc
+        ) as candidate_rank
+    from merged
+),
+
+final as (
+    select
+        -- keys
+        user_id,
+        movie_id,
+
+        -- measures
+        candidate_rank,
+        knn_score,
+        knn_rank,
+        user_knn_score,
+        user_knn_rank,
+        popularity_rank,
+        recent_popularity_rank,
+        genre_rank,
+
+        -- timestamps
+        requested_at
+    from ranked
+    where candidate_rank <= 300
+)
+
+select * from final
