@@ -13,7 +13,6 @@ validation split).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -62,8 +61,8 @@ def ease_weights(user_ids: Ids, movie_ids: Ids, lam: float, neighbours: int) -> 
     weights = ease_matrix(viewed, lam)
     kept = min(neighbours, len(films) - 1)
     if kept < 1:
-        empty: Any = np.array([], np.int64)
-        return ItemWeights(empty, empty, np.array([], np.float64))
+        none = np.array([], np.int64)
+        return ItemWeights(none, none, np.array([], np.float64))
     # stable order by (-|weight|, column): the largest first, ties to the lower film id;
     # the diagonal (0) comes last
     magnitude = np.abs(weights)
