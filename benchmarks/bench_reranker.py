@@ -15,8 +15,10 @@ the warehouse, ranks the same retrieval candidates several ways and judges the t
   hidden film is a positive).
 
 Splits: `time` (lists at 30 days before the latest rating, judged on the ratings after
-it) and `stratified 75/25` (25 % of each user's ratings held out at ingest, lists at each
-user's latest landed rating). Every forest trains on rows before the lists' moment only.
+it) and `stratified 75/25` (25 % of each user's ratings held out at ingest, lists just
+after the latest landed rating, as the nightly serves). The forests train in the
+config's implicit mode (benchmarks/movielens.toml, its EASE weights among the features).
+Every forest trains on rows before the lists' moment only.
 Writes benchmarks/results/reranker.{json,md}.
 
     .venv/bin/python -m benchmarks.bench_reranker /path/to/ml-100k
@@ -29,6 +31,7 @@ import json
 import shutil
 import tempfile
 import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -40,7 +43,7 @@ from sklearn.ensemble import RandomForestClassifier
 from benchmarks.measure import REPO, RESULTS, data_env, machine, run_step
 from movierec.evaluation import ranking_metrics
 from movierec.flows.steps import training_world
-from movierec.settings import ForestParams, NegativeSampling, Paths, TrainingMode
+from movierec.settings import ForestParams, NegativeSampling, Paths, load
 from movierec.training import TrainingRows, training_rows
 from movierec.warehouse import (
     feature_batches,
@@ -96,8 +99,12 @@ def study(
         (latest,) = con.execute("select max(interacted_at) from core.fct_interactions").fetchall()[
             0
         ]
-        at_latest = held_out is not None
-        moment = latest + timedelta(microseconds=1) if at_latest else latest - timedelta(days=30)
+        # a held-out split is served at the end of the landed data (as the nightly serves
+        # and the evaluation's random split judges), the time split 30 days before it
+        if held_out is not None:
+            moment = latest + timedelta(microseconds=1)
+        else:
+            moment = latest - timedelta(days=30)
         if held_out is None:
             truth = pl.from_arrow(
                 con.sql(
@@ -113,19 +120,21 @@ def study(
         assert isinstance(truth, pl.DataFrame)
 
         trained: dict[NegativeSampling, tuple[TrainingRows, float]] = {}
+        # the config's implicit mode (its EASE weights among them), each sampling in turn
+        configured = load({"MOVIEREC_CONFIG": str(CONFIG)}).training
         # the masked world is built beside the copy, from the data folder's landed files
         paths = Paths(project_dir=REPO, data_dir=data, warehouse_path=copy)
         for sampling in samplings:
             started = time.perf_counter()
-            mode = TrainingMode(mode="implicit", negative_sampling=sampling, sampling_seed=7)
+            mode = replace(configured, negative_sampling=sampling)
             with training_world(paths, mode, print) as masked:
-                rows = training_rows(con, contract, columns, mode, moment, masked, at_latest)
+                rows = training_rows(con, contract, columns, mode, moment, masked)
             trained[sampling] = (rows, time.perf_counter() - started)
 
         users = [r[0] for r in con.execute("select user_id from core.dim_users").fetchall()]
-        candidates = retrieve_candidates(con, users, moment, at_latest)
+        candidates = retrieve_candidates(con, users, moment)
         con.register("proposed", candidates)
-        request_pairs(con, "select user_id, movie_id from proposed", {}, moment, at_latest)
+        request_pairs(con, "select user_id, movie_id from proposed", {}, moment)
         parts = list(feature_batches(con, columns, 1_000_000))
         con.close()
     frames = [pl.from_arrow(k) for k, _ in parts]

@@ -196,7 +196,7 @@ def load(
         raise SettingsError(f"{config_path} [training]: {exc}") from exc
     try:
         params = ForestParams(**forest_values)
-    except TypeError as exc:
+    except (TypeError, SettingsError) as exc:
         raise SettingsError(f"{config_path} [forest]: {exc}") from exc
     try:
         closed_loop = ClosedLoopSettings(**_table(config, "closed_loop", config_path))

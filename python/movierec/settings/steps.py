@@ -106,8 +106,17 @@ class ForestParams:
     min_samples_leaf: int = 1
     max_features: Literal["sqrt", "log2"] | float = "sqrt"
     class_weight: Literal["balanced", "balanced_subsample"] | None = "balanced"
+    # the share of the rows each tree's bootstrap sample draws (None: as many as there are
+    # rows); a smaller share fits each tree on fewer rows, so the forest fits faster
+    max_samples: float | None = None
     random_state: int = 42
     n_jobs: int = 2
+
+    def __post_init__(self) -> None:
+        if self.max_samples is not None and not 0 < self.max_samples <= 1:
+            raise SettingsError(
+                f"max_samples must be a share of the rows in (0, 1], got {self.max_samples}"
+            )
 
     @classmethod
     def seed_forest(cls) -> ForestParams:
