@@ -18,8 +18,7 @@ NegativeSampling = Literal["uniform", "popularity", "retrieval", "masked"]
 Split = Literal["time", "random"]
 CandidateSource = Literal["retrieval", "shortlist", "exhaustive"]
 BadRows = Literal["fail", "quarantine"]
-# The engine dbt builds the warehouse on: DuckDB (embedded, the default) or Apache Spark
-# (docs/spark.md).
+# The engine dbt builds the warehouse on: DuckDB (the default) or Spark (docs/spark.md).
 Engine = Literal["duckdb", "spark"]
 # The most viewings a model trains on (TrainingMode.max_rows), chosen by
 # benchmarks/bench_training_rows.py: list quality against rows used, at 10x (docs/model.md).
@@ -97,8 +96,7 @@ class MovieLensSettings:
 
 @dataclass(frozen=True)
 class ForestParams:
-    """RandomForestClassifier parameters (config [forest]); defaults chosen by validation
-    on the simulator (benchmarks/bench_model.py, docs/model.md)."""
+    """RandomForestClassifier parameters (config [forest]); defaults: benchmarks/bench_model.py."""
 
     n_estimators: int = 30
     max_depth: int | None = 8
@@ -106,17 +104,13 @@ class ForestParams:
     min_samples_leaf: int = 1
     max_features: Literal["sqrt", "log2"] | float = "sqrt"
     class_weight: Literal["balanced", "balanced_subsample"] | None = "balanced"
-    # the share of the rows each tree's bootstrap sample draws (None: as many as there are
-    # rows); a smaller share fits each tree on fewer rows, so the forest fits faster
-    max_samples: float | None = None
+    max_samples: float | None = None  # each tree's bootstrap share of the rows (None: all)
     random_state: int = 42
     n_jobs: int = 2
 
     def __post_init__(self) -> None:
         if self.max_samples is not None and not 0 < self.max_samples <= 1:
-            raise SettingsError(
-                f"max_samples must be a share of the rows in (0, 1], got {self.max_samples}"
-            )
+            raise SettingsError(f"max_samples must be in (0, 1], got {self.max_samples}")
 
     @classmethod
     def seed_forest(cls) -> ForestParams:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -9,6 +10,7 @@ import pytest
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.metrics import roc_auc_score
 
+from movierec.errors import SettingsError
 from movierec.model import (
     align_thresholds,
     evaluate,
@@ -123,8 +125,8 @@ def test_default_forest_is_the_validated_one() -> None:
 
 def test_the_movielens_config_asks_for_the_masked_regularised_re_ranker() -> None:
     """benchmarks/movielens.toml: masked-history training with EASE's item weights
-    (lambda 300), 100 trees of depth 12 with 200 rows per leaf and no class weights
-    ("none": TOML has no null)."""
+    (lambda 300), 100 trees of depth 12 with 50 rows per leaf, each on a quarter of the
+    rows, and no class weights ("none": TOML has no null)."""
     repo = Path(__file__).resolve().parents[3]
     loaded = load({"MOVIEREC_CONFIG": str(repo / "benchmarks" / "movielens.toml")})
     assert loaded.training == TrainingMode(
@@ -138,5 +140,30 @@ def test_the_movielens_config_asks_for_the_masked_regularised_re_ranker() -> Non
         loaded.forest.n_estimators,
         loaded.forest.max_depth,
         loaded.forest.min_samples_leaf,
+        loaded.forest.max_samples,
         loaded.forest.class_weight,
-    ) == (100, 12, 200, None)
+    ) == (100, 12, 50, 0.25, None)
+
+
+def test_max_samples_fits_each_tree_on_that_share_of_the_rows() -> None:
+    """Each tree's bootstrap draws a quarter of the 2,000 rows (its root weighs 500 draws
+    against 2,000 without the setting); the out-of-bag judgement still covers every row
+    with enough trees, and the forest still separates the classes."""
+    features, labels = _data()
+    quarter = ForestParams(n_estimators=40, max_depth=6, max_samples=0.25, n_jobs=1)
+    forest, metrics = fit_out_of_bag(features, labels, replace(quarter, class_weight=None))
+    assert {tree.tree_.weighted_n_node_samples[0] for tree in forest.estimators_} == {500.0}
+    every = fit_forest(features, labels, replace(quarter, max_samples=None, class_weight=None))
+    assert {tree.tree_.weighted_n_node_samples[0] for tree in every.estimators_} == {2_000.0}
+    assert metrics.test_rows == 2_000
+    assert metrics.auc > 0.85
+
+
+@pytest.mark.parametrize("share", [0.0, 1.5, -0.25])
+def test_max_samples_outside_a_share_is_refused_naming_the_config(
+    tmp_path: Path, share: float
+) -> None:
+    config = tmp_path / "movierec.toml"
+    config.write_text(f"[forest]\nmax_samples = {share}\n")
+    with pytest.raises(SettingsError, match=r"movierec.toml \[forest\]: max_samples must be"):
+        load({"MOVIEREC_CONFIG": str(config)})
