@@ -56,8 +56,8 @@ def judge(data: Path, k: int) -> dict[str, float]:
             "run",
             *("--select", "+ml_retrieval_candidates"),
             *("--target-path", str(data / "dbt" / "validation-target")),
-            *("--vars", json.dumps(variables)),
         ],
+        variables=variables,
     )
     with connect(world) as con:
         params = {"until": None, "at_latest_viewing": True}

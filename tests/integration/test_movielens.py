@@ -98,6 +98,7 @@ def test_the_model_learns_what_users_choose(movielens: Paths) -> None:
         "mask_share": 0.25,
         "ease_lambda": 300,
         "ease_films": 5000,
+        "retrieval_candidates": 300,
     }
     # EASE's weights, fitted on every landed viewing, serve the nightly's moment
     ((weights, fitted_after_latest),) = query(

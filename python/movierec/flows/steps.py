@@ -7,7 +7,6 @@ wrap one step in a run of its own.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -71,7 +70,7 @@ def training_world(
         # artefacts of its own: other vars and another file would make the warehouse's
         # next dbt command parse the project again
         own = ["--target-path", str(paths.data_dir / "dbt" / "masked-target")]
-        run_dbt(world, ["run", *selected, *own, "--vars", json.dumps(mask)])
+        run_dbt(world, ["run", *selected, *own], variables=mask)
         progress(
             f"built the masked world ({mode.mask_share:.0%} of each user's films hidden) in "
             f"{time.perf_counter() - started:.1f} s"

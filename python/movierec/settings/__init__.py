@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -214,7 +214,7 @@ def load(
             raise SettingsError(f"{config_path} [{table}]: {exc}") from exc
         serving.update(values)
     return Settings(
-        paths=paths,
+        paths=replace(paths, retrieval_candidates=mode.retrieval_candidates),
         config_path=config_path,
         training=mode,
         forest=params,

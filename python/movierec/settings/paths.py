@@ -27,6 +27,17 @@ class Paths:
     # the viewings whose training features one dbt query computes (None: the rule of
     # `settings.memory` from memory_limit); MOVIEREC_FEATURE_BATCH_ROWS sets it
     feature_batch_rows: int | None = None
+    # the films retrieval keeps per user, passed to every dbt command movierec runs (None:
+    # dbt_project.yml's default); `load()` sets it from [training] retrieval_candidates,
+    # which the model records, so the two always agree
+    retrieval_candidates: int | None = None
+
+    @property
+    def dbt_vars(self) -> dict[str, int]:
+        """The dbt vars this installation sets over dbt_project.yml's defaults."""
+        if self.retrieval_candidates is None:
+            return {}
+        return {"retrieval_candidates": self.retrieval_candidates}
 
     @property
     def memory_limit_bytes(self) -> int:

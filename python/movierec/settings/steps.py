@@ -148,24 +148,23 @@ class TrainingMode:
     recent_share: float = 0.5
     ease_lambda: float = 0.0  # > 0: fit EASE's item weights for retrieval (docs/scoring.md)
     ease_films: int = 5_000  # EASE fits on this many most viewed films
+    retrieval_candidates: int = 300  # per user (dbt var; a film not proposed ranks K + 1)
 
     def __post_init__(self) -> None:
         _one_of("mode", self.mode, ("explicit", "implicit"))
-        if self.ease_lambda < 0 or self.ease_films < 2:
-            raise SettingsError(f"ease_lambda must be >= 0, ease_films >= 2: got {self}")
+        if self.ease_lambda < 0 or self.ease_films < 2 or self.retrieval_candidates < 1:
+            raise SettingsError(
+                f"ease_lambda must be >= 0, ease_films >= 2, retrieval_candidates >= 1: {self}"
+            )
         _one_of(
             "negative_sampling",
             self.negative_sampling,
             ("uniform", "popularity", "retrieval", "masked"),
         )
         if not 0 < self.mask_share < 1:
-            raise SettingsError(
-                f"mask_share must lie strictly between 0 and 1, got {self.mask_share}"
-            )
+            raise SettingsError(f"mask_share must lie strictly between 0 and 1: {self}")
         if self.negatives_per_positive < 1:
-            raise SettingsError(
-                f"negatives_per_positive must be at least 1, got {self.negatives_per_positive}"
-            )
+            raise SettingsError(f"negatives_per_positive must be at least 1: {self}")
         if self.max_rows < 0:
             raise SettingsError(f"max_rows must be >= 0 (0: every viewing), got {self.max_rows}")
         if not 0 <= self.recent_share <= 1:
@@ -184,8 +183,9 @@ class TrainingMode:
         if not self.ease_lambda:
             del values["ease_lambda"], values["ease_films"]
         if self.mode == "explicit":
-            keep = ("mode", "max_rows", "recent_share", "sampling_seed", "ease_lambda")
-            return {name: values[name] for name in (*keep, "ease_films") if name in values}
+            keep = ("mode", "max_rows", "recent_share", "sampling_seed", "retrieval_candidates")
+            extra = ("ease_lambda", "ease_films")
+            return {name: values[name] for name in (*keep, *extra) if name in values}
         if not self.bounded:
             del values["max_rows"], values["recent_share"]
         if self.negative_sampling != "masked":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import json
 import os
 import re
 import signal
@@ -87,10 +88,12 @@ def run_dbt(
     extra_env: Mapping[str, str] | None = None,
     engine: Engine = "duckdb",
     spark_dir: Path | None = None,
+    variables: Mapping[str, object] | None = None,
 ) -> DbtResult:
     """Run dbt against this installation's warehouse on `engine` (profiles.yml's default
     DuckDB target, or its spark target on the version folder `spark_dir`), streaming its
-    output; `extra_env` adds to its environment.
+    output; `extra_env` adds to its environment, `variables` to the installation's dbt
+    vars (`paths.dbt_vars`), which every command gets.
 
     With `check`, a failure raises: DiskFullError or OutOfMemoryError when dbt's output
     says so (its stderr then stays unprinted), DbtError otherwise.
@@ -112,8 +115,7 @@ def run_dbt(
         **(spark_env(paths, spark_dir) if engine == "spark" else {}),
         **(extra_env or {}),
     }
-    if engine == "spark":
-        args = [*args, "--target", SPARK_TARGET]
+    args = dbt_arguments(paths, args, engine, variables)
     process = subprocess.Popen(
         dbt_command(paths, args),
         env=env,
@@ -152,6 +154,20 @@ def run_dbt(
     if check and returncode != 0:
         raise DbtError(f"{command} failed (exit {returncode}); see above")
     return DbtResult(args=tuple(args), returncode=returncode)
+
+
+def dbt_arguments(
+    paths: Paths,
+    args: Sequence[str],
+    engine: Engine = "duckdb",
+    variables: Mapping[str, object] | None = None,
+) -> list[str]:
+    """dbt's arguments: `args`, the engine's target, and the installation's dbt vars with
+    `variables` over them (one `--vars`: dbt reads only the last)."""
+    target = ["--target", SPARK_TARGET] if engine == "spark" else []
+    dbt_vars = {**paths.dbt_vars, **(variables or {})}
+    as_vars = ["--vars", json.dumps(dbt_vars, sort_keys=True)] if dbt_vars else []
+    return [*args, *target, *as_vars]
 
 
 def memory_advice(failed_models: set[str]) -> str:

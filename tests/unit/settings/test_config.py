@@ -38,3 +38,26 @@ def test_the_serving_tables_reach_the_recommend_settings(tmp_path: Path) -> None
 def test_a_bad_serving_setting_names_its_table(tmp_path: Path, text: str, message: str) -> None:
     with pytest.raises(SettingsError, match=message):
         _load(tmp_path, text)
+
+
+def test_retrieval_candidates_reach_the_model_and_every_dbt_command(tmp_path: Path) -> None:
+    """One setting, [training] retrieval_candidates: the mode records it (the features'
+    "not proposed" rank is one past it) and dbt gets it as its var; without it, the
+    default 300 of the mode and of dbt_project.yml."""
+    loaded = _load(tmp_path, "[training]\nretrieval_candidates = 120\n")
+    assert loaded.training.retrieval_candidates == 120
+    assert loaded.paths.dbt_vars == {"retrieval_candidates": 120}
+    assert loaded.train_settings().mode.as_dict()["retrieval_candidates"] == 120
+    assert _load(tmp_path, "").paths.dbt_vars == {"retrieval_candidates": 300}
+    with pytest.raises(SettingsError, match=r"\[training\]: .*retrieval_candidates >= 1"):
+        _load(tmp_path, "[training]\nretrieval_candidates = 0\n")
+
+
+def test_the_shipped_configs_choose_retrieval_candidates_per_catalogue() -> None:
+    """The simulated world's config keeps 200 candidates (a perfect re-ranker of them
+    reaches the best lists there), MovieLens's 300 (its recall still grows)."""
+    repo = Path(__file__).resolve().parents[3]
+    shipped = load({"MOVIEREC_CONFIG": str(repo / "movierec.toml")})
+    movielens = load({"MOVIEREC_CONFIG": str(repo / "benchmarks" / "movielens.toml")})
+    assert shipped.training.retrieval_candidates == 200
+    assert movielens.training.retrieval_candidates == 300

@@ -111,7 +111,16 @@ def test_modes_are_validated_and_recorded() -> None:
         "max_rows": 400_000,
         "recent_share": 0.5,
         "sampling_seed": 7,
+        "retrieval_candidates": 300,
     }
+    # the candidates retrieval keeps are recorded in every mode: the features' "not
+    # proposed" rank is one past them
+    assert (
+        TrainingMode(mode="implicit", retrieval_candidates=200).as_dict()["retrieval_candidates"]
+        == 200
+    )
+    with pytest.raises(ValueError, match="retrieval_candidates >= 1"):
+        TrainingMode(retrieval_candidates=0)
     # a model registered before the bound trained on every viewing
     assert TrainingMode.from_dict({"mode": "explicit"}).max_rows == 0
     with pytest.raises(ValueError, match="max_rows must be >= 0"):

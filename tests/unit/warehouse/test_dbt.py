@@ -1,9 +1,12 @@
-"""What movierec says when dbt runs out of memory."""
+"""What movierec says when dbt runs out of memory, and the arguments dbt gets."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from movierec.errors import OutOfMemoryError
-from movierec.warehouse.dbt import FAILED_MODEL, memory_advice
+from movierec.settings import Paths
+from movierec.warehouse.dbt import FAILED_MODEL, dbt_arguments, memory_advice
 
 # dbt 1.11's summary of a model that ran out of memory, as its stdout prints it
 SUMMARY = (
@@ -35,3 +38,24 @@ def test_out_of_memory_elsewhere_names_the_memory_limit_only() -> None:
     assert str(OutOfMemoryError(" in `dbt build`", "2GB", "")).endswith(
         "raise it, or give the machine more memory (docs/memory.md)"
     )
+
+
+def test_every_dbt_command_gets_the_installations_vars_under_the_callers() -> None:
+    """One --vars (dbt reads only the last one): the installation's retrieval_candidates,
+    with a caller's own vars (the masked world's) added and winning a clash; none when
+    the installation sets none, so dbt_project.yml's defaults hold."""
+    paths = Paths(Path("/p"), Path("/d"), Path("/d/w.duckdb"), retrieval_candidates=200)
+    assert dbt_arguments(paths, ["run"]) == ["run", "--vars", '{"retrieval_candidates": 200}']
+    masked = dbt_arguments(paths, ["run"], "spark", {"training_mask_share": 0.25})
+    assert masked == [
+        "run",
+        "--target",
+        "spark",
+        "--vars",
+        '{"retrieval_candidates": 200, "training_mask_share": 0.25}',
+    ]
+    assert dbt_arguments(paths, ["ls"], variables={"retrieval_candidates": 5})[-1] == (
+        '{"retrieval_candidates": 5}'
+    )
+    plain = Paths(Path("/p"), Path("/d"), Path("/d/w.duckdb"))
+    assert dbt_arguments(plain, ["build", "--select", "x"]) == ["build", "--select", "x"]
