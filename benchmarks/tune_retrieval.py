@@ -28,6 +28,7 @@ from pathlib import Path
 
 import polars as pl
 
+from benchmarks.bench_reranker import CONFIG
 from benchmarks.measure import RESULTS, data_env, machine, run_step
 from movierec.evaluation import candidate_recall, knn_lists, ranking_metrics
 from movierec.settings import load
@@ -40,7 +41,8 @@ SQL = Path(__file__).resolve().parents[1] / "python/movierec/training/sql/masked
 
 def judge(data: Path, k: int) -> dict[str, float]:
     """Build the validation world with both retrievers' k set to `k`; judge each alone."""
-    paths = load({"MOVIEREC_DATA_DIR": str(data)}).paths
+    # the MovieLens config's settings (300 candidates per user among them)
+    paths = load({"MOVIEREC_DATA_DIR": str(data), "MOVIEREC_CONFIG": str(CONFIG)}).paths
     world = replace(paths, warehouse_path=data / "validation" / f"k{k}.duckdb")
     world.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
     variables = {
