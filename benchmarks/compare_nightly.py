@@ -16,9 +16,9 @@ alternating between rounds) lands the same world into a fresh data folder and ru
 Both checkouts run on this checkout's virtualenv, each with PYTHONPATH on its own package:
 
     git worktree add /tmp/before <commit>
-    .venv/bin/python -m benchmarks.compare_nightly /tmp/before [--movielens PATH]
+    .venv/bin/python -m benchmarks.compare_nightly /tmp/before [--movielens PATH] [--name N]
 
-Writes benchmarks/results/compare_{seed,movielens,<scale>}.{md,json}.
+Writes benchmarks/results/compare_{seed,movielens,<scale>}[_<name>].{md,json}.
 """
 
 from __future__ import annotations
@@ -137,6 +137,9 @@ def main() -> None:
     parser.add_argument("--movielens", type=Path, help="the ml-100k folder (u.data, ...)")
     parser.add_argument("--scale", choices=sorted(SCALES), help="a simulated world this size")
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument(
+        "--name", help="results as compare_<world>_<name>, beside the last run's, not over it"
+    )
     args = parser.parse_args()
     if args.scale and args.movielens:
         parser.error("--scale and --movielens are two different worlds: choose one")
@@ -192,7 +195,7 @@ def main() -> None:
         else f"compare_{args.scale}"
         if args.scale
         else "compare_seed"
-    )
+    ) + (f"_{args.name}" if args.name else "")
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"{name}.md").write_text(report)
     (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n")
