@@ -7,6 +7,7 @@ from movierec.evaluation.offline import (
     Evaluation,
     candidate_recall,
     evaluate_recommenders,
+    evaluation_cutoff,
     knn_lists,
     summary_table,
 )
@@ -17,6 +18,7 @@ __all__ = [
     "candidate_recall",
     "catalogue_metrics",
     "evaluate_recommenders",
+    "evaluation_cutoff",
     "gini",
     "hold_out_per_user",
     "hold_out_share",

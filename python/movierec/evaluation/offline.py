@@ -46,7 +46,7 @@ from movierec.settings import (
     Split,
     TrainingMode,
 )
-from movierec.training import training_rows
+from movierec.training import training_rows, weights_fitted_until
 from movierec.warehouse import FeatureContract, query_frame, retrieve_candidates, sql_file
 
 Progress = Callable[[str], None]
@@ -88,13 +88,12 @@ def evaluate_recommenders(
     started = time.perf_counter()
     if (settings.split == "random") != (held_out is not None):
         raise SettingsError("the random split, and only it, is judged on held-out interactions")
-    (latest,) = con.execute("select max(interacted_at) from core.fct_interactions").fetchall()[0]
+    cutoff = evaluation_cutoff(con, settings)
     if held_out is None:
-        cutoff: datetime = latest - timedelta(days=settings.holdout_days)
         progress(f"cut-off {cutoff:%Y-%m-%d %H:%M:%S}: lists from before it, judged on after it")
     else:
-        cutoff = latest + timedelta(microseconds=1)
         progress(f"random split: lists from all {cutoff:%Y-%m-%d} landed, judged on held-out")
+    mode = TrainingMode.from_dict(model.training)
     k_max = max(settings.ks)
     con.execute(_sql("evaluation_users"), {"seed": settings.seed, "max_users": settings.max_users})
 
@@ -103,14 +102,17 @@ def evaluate_recommenders(
     # train), EASE's item weights included (docs/evaluation.md)
     scoring = RecommendSettings(top_n=k_max)
     evaluated = [int(r[0]) for r in con.execute("select user_id from evaluation_users").fetchall()]
-    retrieved = retrieve_candidates(con, evaluated, cutoff, scoring.at_latest_viewing)
-    candidates = pl.from_arrow(retrieved)
-    assert isinstance(candidates, pl.DataFrame)
-    lists = {
-        "model": _model_lists(
+    # the time split's lists see EASE's weights as of the cut-off (training fitted them
+    # on every viewing, after it), put back as training left them once the lists are made
+    until = cutoff if held_out is None else None
+    with weights_fitted_until(con, mode, until, progress):
+        retrieved = retrieve_candidates(con, evaluated, cutoff, scoring.at_latest_viewing)
+        model_lists = _model_lists(
             con, contract, model, cutoff, scoring, evaluated, retrieved, progress, masked
         )
-    }
+    candidates = pl.from_arrow(retrieved)
+    assert isinstance(candidates, pl.DataFrame)
+    lists = {"model": model_lists}
     lists["retrieval"] = candidates.filter(pl.col("rank") <= k_max)
     lists["knn"] = knn_lists(candidates, k_max)
     lists["user_knn"] = knn_lists(candidates, k_max, rank="user_knn_rank")
@@ -119,7 +121,7 @@ def evaluate_recommenders(
     for name in BASELINES:
         lists[name] = _baseline_lists(con, name, cutoff, k_max, settings.seed)
     # what counts as a hit is what the model was trained to predict
-    liked_only = TrainingMode.from_dict(model.training).mode == "explicit"
+    liked_only = mode.mode == "explicit"
     relevant, films, segments = _truth(con, cutoff, liked_only, held_out)
     progress(
         f"{relevant.height:,} {'liked' if liked_only else 'viewed'} (user, film) pairs "
@@ -204,6 +206,16 @@ def candidate_recall(
     """Recall of the first k candidates (rank <= k) at each k, averaged over users with
     at least one relevant film: how much of what users chose retrieval hands the ranker."""
     return [(k, ranking_metrics(candidates, relevant, k)["recall"]) for k in ks]
+
+
+def evaluation_cutoff(con: duckdb.DuckDBPyConnection, settings: EvaluateSettings) -> datetime:
+    """The moment the lists are made at: `holdout_days` before the latest landed viewing
+    (time split), or just after it (random split: everything landed, as the nightly
+    serves)."""
+    (latest,) = con.execute("select max(interacted_at) from core.fct_interactions").fetchall()[0]
+    if settings.split == "random":
+        return latest + timedelta(microseconds=1)  # type: ignore[no-any-return]
+    return latest - timedelta(days=settings.holdout_days)  # type: ignore[no-any-return]
 
 
 def _model_lists(

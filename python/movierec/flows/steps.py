@@ -11,12 +11,18 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from datetime import datetime
 
 import duckdb
 import polars as pl
 
 from movierec.errors import NoDataError
-from movierec.evaluation import Evaluation, evaluate_recommenders, summary_table
+from movierec.evaluation import (
+    Evaluation,
+    evaluate_recommenders,
+    evaluation_cutoff,
+    summary_table,
+)
 from movierec.flows.publish import Run, Start, warehouse_run
 from movierec.model import registered_model
 from movierec.publishing import RunRecord
@@ -54,11 +60,13 @@ def build_outputs(run: Run) -> None:
 
 @contextmanager
 def training_world(
-    paths: Paths, mode: TrainingMode, progress: Progress
+    paths: Paths, mode: TrainingMode, progress: Progress, until: datetime | None = None
 ) -> Iterator[duckdb.DuckDBPyConnection | None]:
     """The masked world a masked training mode learns in (None for the other modes): the
     same dbt project built beside the warehouse at `paths` with `training_mask_share` set,
-    so every model sees each user's history without their hidden films. Removed after."""
+    so every model sees each user's history without their hidden films, and its own EASE
+    weights fitted on what it shows before `until` (an evaluation's cut-off; None: all).
+    Removed after."""
     if mode.mode != "implicit" or mode.negative_sampling != "masked":
         yield None
         return
@@ -76,7 +84,7 @@ def training_world(
             f"{time.perf_counter() - started:.1f} s"
         )
         with connect(world) as masked:
-            fit_item_weights(masked, mode, progress)
+            fit_item_weights(masked, mode, progress, until)
             yield masked
     finally:
         world.warehouse_path.unlink(missing_ok=True)
@@ -150,7 +158,11 @@ def evaluate_into(paths: Paths, settings: EvaluateSettings, progress: Progress) 
     held_out = _held_out(paths, settings)
     with connect(paths, read_only=True) as con:
         mode = TrainingMode.from_dict(registered_model(con).training)
-    with training_world(paths, mode, progress) as masked, connect(paths) as con:
+        cutoff = evaluation_cutoff(con, settings)
+    # the time split refits before its cut-off, EASE's weights too; the random split's
+    # cut-off is after everything landed, where training fitted them
+    until = cutoff if settings.split == "time" else None
+    with training_world(paths, mode, progress, until) as masked, connect(paths) as con:
         evaluation = evaluate_recommenders(
             con,
             feature_contract(paths),

@@ -1,7 +1,7 @@
 """Floor 3: training. The rows a model learns from (explicit or implicit mode) and the
 pipeline that fits, exports, checks and registers a model. Never imports `scoring`."""
 
-from movierec.training.item_weights import fit_item_weights
+from movierec.training.item_weights import fit_item_weights, weights_fitted_until
 from movierec.training.pipeline import ONNX_IO, TrainResult, train_model
 from movierec.training.sampling import (
     TrainingRows,
@@ -23,4 +23,5 @@ __all__ = [
     "train_on_spark",
     "training_rows",
     "viewing_rows",
+    "weights_fitted_until",
 ]

@@ -11,7 +11,7 @@ import pytest
 
 from movierec.model import ease_weights
 from movierec.settings import TrainingMode
-from movierec.training import fit_item_weights
+from movierec.training import fit_item_weights, weights_fitted_until
 from tests.conftest import create_ml_outputs
 
 # users 1-4 over films 10, 20, 30, 40 (ids need not be contiguous); user 2 viewed 20 twice
@@ -114,3 +114,41 @@ def test_the_most_viewed_films_only_and_none_without_lambda(
     assert {f for (f,) in films} == {10, 20}
     assert fit_item_weights(weights_db, TrainingMode(mode="implicit")) == 0
     assert weights_db.execute("select count(*) from ml_outputs.item_weights").fetchall() == [(0,)]
+
+
+def test_a_fit_until_a_moment_sees_only_the_viewings_before_it_and_is_put_back(
+    weights_db: duckdb.DuckDBPyConnection,
+) -> None:
+    """An evaluation's cut-off: the weights are EASE's on the viewings before it (the
+    later ones never seen), fitted_at the cut-off; `weights_fitted_until` puts the fit on
+    every viewing back after its block, even when the block fails."""
+    mode = TrainingMode(mode="implicit", ease_lambda=0.5)
+    cutoff = datetime(2024, 3, 1) + timedelta(hours=len(PAIRS) - 3)  # the last three unseen
+    fit_item_weights(weights_db, mode, until=cutoff)
+    rows = weights_db.execute(
+        "select movie_id, other_movie_id, weight, fitted_at from ml_outputs.item_weights"
+    ).fetchall()
+    early = ease_weights(USERS[:-3], FILMS[:-3], 0.5, 200)
+    assert {(a, b): w for a, b, w, _ in rows} == _dense(
+        (early.movie_ids, early.other_movie_ids, early.weights)
+    )
+    assert {r[3] for r in rows} == {cutoff}
+
+    def weights() -> set[tuple[object, ...]]:
+        return set(weights_db.execute("select * from ml_outputs.item_weights").fetchall())
+
+    fit_item_weights(weights_db, mode)
+    trained = weights()
+    seen_inside: list[set[object]] = []
+
+    def failing_evaluation() -> None:
+        with weights_fitted_until(weights_db, mode, cutoff):
+            seen_inside.append({r[0] for r in weights()})
+            raise RuntimeError("the evaluation failed")
+
+    with pytest.raises(RuntimeError, match="the evaluation failed"):
+        failing_evaluation()
+    assert seen_inside == [{cutoff}]
+    assert weights() == trained
+    with weights_fitted_until(weights_db, mode, None):  # the random split: nothing to do
+        assert weights() == trained
