@@ -104,7 +104,7 @@ def evaluate_recommenders(
     evaluated = [int(r[0]) for r in con.execute("select user_id from evaluation_users").fetchall()]
     # the time split's lists see EASE's weights as of the cut-off (training fitted them
     # on every viewing, after it), put back as training left them once the lists are made
-    until = cutoff if held_out is None else None
+    until = cutoff if settings.split == "time" else None
     with weights_fitted_until(con, mode, until, progress):
         retrieved = retrieve_candidates(con, evaluated, cutoff, scoring.at_latest_viewing)
         model_lists = _model_lists(

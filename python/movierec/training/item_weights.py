@@ -1,7 +1,8 @@
 """EASE's item-item weights in the warehouse (`ml_outputs.item_weights`), for retrieval's
 `ease` retriever: fitted when a model trains, on every viewing in that warehouse (the
-masked world's own, for the re-ranker's training rows), and read by requests at or after
-the moment they were fitted at, so no request sees a viewing at or after its moment."""
+masked world's own, for the re-ranker's training rows), or for an evaluation's time split
+on the viewings before its cut-off, and read by requests at or after the moment they were
+fitted at, so no request sees a viewing at or after its moment."""
 
 from __future__ import annotations
 
