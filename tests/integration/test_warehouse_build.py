@@ -16,7 +16,7 @@ import pytest
 
 from movierec.flows.steps import training_world
 from movierec.land import record_landed
-from movierec.settings import Paths, TrainingMode
+from movierec.settings import Paths, TrainingMode, load
 from movierec.training import bounded_sample, training_rows
 from movierec.warehouse import (
     parse_feature_contract,
@@ -161,10 +161,21 @@ def test_every_model_is_documented_and_tested(warehouse: Paths, tmp_path: Path) 
         assert not undocumented, f"{key}: undocumented columns {sorted(undocumented)}"
 
 
-def test_dbt_unit_tests_pass_outside_the_nightly(warehouse: Paths, tmp_path: Path) -> None:
+@pytest.mark.parametrize("vars_from", ["dbt_project.yml", "movierec.toml"])
+def test_dbt_unit_tests_pass_outside_the_nightly(
+    warehouse: Paths, tmp_path: Path, vars_from: str
+) -> None:
     """The nightly's builds skip dbt's unit tests (fixed inputs); here every one of them
-    runs, on a copy of the nightly's warehouse (dbt's hooks write), and passes."""
-    copy = replace(warehouse, warehouse_path=tmp_path / "copy.duckdb")
+    runs, on a copy of the nightly's warehouse (dbt's hooks write), and passes: with
+    dbt_project.yml's vars (a hand-run `dbt build`) and with the shipped config's
+    (`movierec build`, whose retrieval_candidates differs)."""
+    shipped = load({"MOVIEREC_PROJECT_DIR": str(warehouse.project_dir)}).paths
+    assert shipped.dbt_vars == {"retrieval_candidates": 200}
+    copy = replace(
+        warehouse,
+        warehouse_path=tmp_path / "copy.duckdb",
+        retrieval_candidates=shipped.retrieval_candidates if vars_from == "movierec.toml" else None,
+    )
     shutil.copyfile(warehouse.warehouse_path, copy.warehouse_path)
     run_dbt(copy, ["test", "--select", "test_type:unit", "--target-path", str(tmp_path)])
     ran = json.loads((tmp_path / "run_results.json").read_text())["results"]
