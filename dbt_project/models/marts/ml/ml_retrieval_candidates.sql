@@ -8,7 +8,10 @@
       `retrieval_min_support` co-viewers; each film's `retrieval_neighbours` nearest),
       summed over the user's whole history;
     - user_knn: the user's `retrieval_neighbour_users` nearest viewers by user-user cosine
-      of their films; a film scores the similarity-weighted share of them who viewed it;
+      of their films; a film scores the similarity-weighted share of them who viewed it.
+      Neighbours are searched among a pool of about `retrieval_neighbour_pool` users
+      (every s-th user id, s = ceil(users / pool); everyone below the pool's size), so
+      a request's cost stops growing with the audience;
     - popular: most viewers all-time; recent: most first viewings in the last
       `recent_popularity_days` days;
     - genre: for the user's three main genres (stated preferences where the catalogue has
@@ -250,8 +253,25 @@ history_sizes as (
         requests.requested_at
 ),
 
+-- the viewers user_knn may pick neighbours from: every `stride`-th user id, the stride
+-- set by the audience's size (not by viewings: nothing here looks past the moment)
+pool_stride as (
+    select
+        greatest(
+            1, cast(ceil(count(*) * 1.0 / {{ var('retrieval_neighbour_pool') }}) as bigint)
+        ) as stride
+    from users
+),
+
+pool_views as (
+    select first_views.*
+    from first_views
+    cross join pool_stride
+    where first_views.user_id % pool_stride.stride = 0
+),
+
 -- user-user cosine before the moment: the films a requesting user shares with each other
--- viewer, over the square root of both users' film counts then
+-- viewer of the pool, over the square root of both users' film counts then
 shared_films as (
     select
         histories.user_id,
@@ -259,7 +279,7 @@ shared_films as (
         other_views.user_id as other_user_id,
         count(*) as shared_films
     from histories
-    inner join first_views as other_views
+    inner join pool_views as other_views
         on
             histories.movie_id = other_views.movie_id
             and histories.requested_at > other_views.first_viewed_at
