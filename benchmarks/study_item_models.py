@@ -68,7 +68,7 @@ K = 10
 LAMBDAS = (100.0, 300.0, 1000.0, 3000.0)
 # the forest of benchmarks/movielens.toml
 FOREST = ForestParams(n_estimators=100, max_depth=12, min_samples_leaf=200, class_weight=None)
-SCORES = ("knn_score", "user_knn_score", "film_prior_views", "cooccurrence_score")
+SCORES = ("knn_score", "user_knn_score", "film_prior_views")
 
 Matrix = npt.NDArray[np.float32]
 

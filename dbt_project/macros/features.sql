@@ -44,14 +44,6 @@ feature_movie_histories as (
     select * from {{ ref('int_movie_histories_accumulated') }}
 ),
 
-feature_pair_histories as (
-    select * from {{ ref('int_movie_pair_histories_accumulated') }}
-),
-
-feature_interactions as (
-    select * from {{ ref('fct_interactions') }}
-),
-
 -- retrieval's proposals of the current run, with each retriever's rank and score
 feature_retrieved as (
     select * from {{ ref('stg_scoring__retrieved_candidates') }}
@@ -131,63 +123,6 @@ film_signals as (
             ) }}
 ),
 
--- each requesting user's latest distinct films before the request
-ranked_history_films as (
-    select
-        request_users.user_id,
-        request_users.requested_at,
-        feature_interactions.movie_id as history_movie_id,
-        row_number() over (
-            partition by request_users.user_id, request_users.requested_at
-            order by max(feature_interactions.interacted_at) desc, feature_interactions.movie_id
-        ) as recency_rank
-    from request_users
-    inner join feature_interactions
-        on
-            request_users.user_id = feature_interactions.user_id
-            and feature_interactions.interacted_at < request_users.requested_at
-    group by
-        request_users.user_id,
-        request_users.requested_at,
-        feature_interactions.movie_id
-),
-
-recent_history_films as (
-    select
-        user_id,
-        requested_at,
-        history_movie_id
-    from ranked_history_films
-    where recency_rank <= {{ var('cooccurrence_history_films') }}
-),
-
--- item-item co-occurrence: users who had viewed both the candidate and one of the user's
--- recent films before the request, averaged over those films
-co_view_signals as (
-    select
-        request_keys.user_id,
-        request_keys.movie_id,
-        request_keys.requested_at,
-        avg(coalesce(pair_histories.prior_interactions, 0)) as cooccurrence_score
-    from request_keys
-    inner join recent_history_films
-        on
-            request_keys.user_id = recent_history_films.user_id
-            and request_keys.requested_at = recent_history_films.requested_at
-            and request_keys.movie_id != recent_history_films.history_movie_id
-    left join feature_pair_histories as pair_histories
-        on
-            least(request_keys.movie_id, recent_history_films.history_movie_id)
-            = pair_histories.movie_id
-            and greatest(request_keys.movie_id, recent_history_films.history_movie_id)
-            = pair_histories.other_movie_id
-            and {{ interval_holds('pair_histories', 'request_keys.requested_at') }}
-    group by
-        request_keys.user_id,
-        request_keys.movie_id,
-        request_keys.requested_at
-),
-
 user_signals as (
     select
         request_users.user_id,
@@ -255,13 +190,11 @@ features as (
             'genre_signals.user_genre_prior_interactions'
         ) }} as user_genre_prior_like_rate,
 
-        -- collaborative features: the film's audience, and co-viewing with the user's films
+        -- collaborative features: the film's audience now and lately, the user's genre share
         cast(film_signals.film_prior_views as {{ type_double() }}) as film_prior_views,
         cast(film_signals.film_recent_views as {{ type_double() }}) as film_recent_views,
         cast(genre_signals.user_genre_prior_interactions as {{ type_double() }})
         / greatest(user_signals.user_prior_interactions, 1) as user_genre_share,
-        cast(coalesce(co_view_signals.cooccurrence_score, 0) as {{ type_double() }})
-            as cooccurrence_score,
 
         -- retrieval's view of the pair at the same moment: each retriever's rank (one
         -- past the cap when it did not propose the film) and the knn and EASE scores (0)
@@ -296,11 +229,6 @@ features as (
         on
             {{ requests }}.movie_id = film_signals.movie_id
             and {{ requests }}.requested_at = film_signals.requested_at
-    left join co_view_signals
-        on
-            {{ requests }}.user_id = co_view_signals.user_id
-            and {{ requests }}.movie_id = co_view_signals.movie_id
-            and {{ requests }}.requested_at = co_view_signals.requested_at
     left join feature_retrieved
         on
             {{ requests }}.user_id = feature_retrieved.user_id
