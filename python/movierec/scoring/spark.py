@@ -61,6 +61,12 @@ def rank_on_spark(
     started = time.perf_counter()
     every_user = "select user_id, cast(null as timestamp) as requested_at from core.dim_users"
     replace_rows(session, "scoring.retrieval_requests", every_user)
+    # retrieval's film-level half once (every request shares the default moment)
+    replace_rows(
+        session,
+        "scoring.retrieval_neighbours",
+        "select movie_id, other_movie_id, similarity, requested_at from ml.ml_retrieval_neighbours",
+    )
     replace_rows(
         session,
         "scoring.retrieved_candidates",

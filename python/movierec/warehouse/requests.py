@@ -113,36 +113,66 @@ def retrieve(
     `retrieval_candidates` per request. Computed a chunk of users at a time, about
     `requests_per_chunk` requests each (default: from the connection's memory_limit,
     `settings.memory`); a request's candidates do not depend on the others in its chunk.
-    Returns how many candidates were kept; `retrieved` reads them."""
+    Returns how many candidates were kept; `retrieved` reads them.
+
+    The film-level half (ml_retrieval_neighbours: each history film's nearest films at the
+    moment) depends on films and moments only. When every request shares one moment (the
+    nightly), it is computed once for all of them, not once per chunk; requests at many
+    moments (re-ranker training, the random split) compute it per chunk, for that chunk's
+    (moment, film) pairs only."""
     con.execute(
         "create or replace temp table pending_requests as select user_id, requested_at, "
         "dense_rank() over (order by user_id) as user_number "
         f"from ({select_sql}) as requests",
         params,
     )
-    users, most = con.execute(
-        "select count(distinct user_id), coalesce(max(requests), 0) from (select user_id, "
-        "count(*) over (partition by user_id) as requests from pending_requests)"
+    users, most, moments = con.execute(
+        "select count(distinct user_id), coalesce(max(requests), 0), "
+        "count(distinct coalesce(requested_at, timestamp '0001-01-01')) from (select user_id, "
+        "requested_at, count(*) over (partition by user_id) as requests from pending_requests)"
     ).fetchall()[0]
     per_chunk = requests_per_chunk or retrieval_requests_per_chunk(memory_limit(con))
     step = max(1, per_chunk // max(1, int(most)))
     con.execute("delete from scoring.retrieved_candidates")
+    if moments <= 1:
+        _request_retrieval(con, 0, int(users))
+        _keep_neighbours(con)
     for first in range(0, int(users), step):
-        con.execute("delete from scoring.retrieval_requests")
-        con.execute(
-            "insert into scoring.retrieval_requests (user_id, requested_at) "
-            "select user_id, requested_at from pending_requests "
-            "where user_number > $first and user_number <= $last",
-            {"first": first, "last": first + step},
-        )
+        _request_retrieval(con, first, first + step)
+        if moments > 1:
+            _keep_neighbours(con)
         con.execute(
             "insert into scoring.retrieved_candidates by name select user_id, movie_id, "
             f"requested_at, candidate_rank, {', '.join(RETRIEVED_COLUMNS)} "
             "from ml.ml_retrieval_candidates"
         )
+    con.execute("delete from scoring.retrieval_neighbours")
     con.execute("drop table pending_requests")
     (kept,) = con.execute("select count(*) from scoring.retrieved_candidates").fetchall()[0]
     return int(kept)
+
+
+def _request_retrieval(con: duckdb.DuckDBPyConnection, first: int, last: int) -> None:
+    """Make the retrieval requests those of `pending_requests`' users numbered
+    (first, last]."""
+    con.execute("delete from scoring.retrieval_requests")
+    con.execute(
+        "insert into scoring.retrieval_requests (user_id, requested_at) "
+        "select user_id, requested_at from pending_requests "
+        "where user_number > $first and user_number <= $last",
+        {"first": first, "last": last},
+    )
+
+
+def _keep_neighbours(con: duckdb.DuckDBPyConnection) -> None:
+    """Keep the current retrieval requests' film-level half where
+    ml_retrieval_candidates reads it."""
+    con.execute("delete from scoring.retrieval_neighbours")
+    con.execute(
+        "insert into scoring.retrieval_neighbours by name "
+        "select movie_id, other_movie_id, similarity, requested_at "
+        "from ml.ml_retrieval_neighbours"
+    )
 
 
 def retrieved(con: duckdb.DuckDBPyConnection) -> pa.Table:

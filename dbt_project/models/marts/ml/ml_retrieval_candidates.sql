@@ -5,8 +5,9 @@
     cheap retrievers over the viewings before that moment (point-in-time, like the
     features):
     - knn: item-item cosine similarity of co-viewings (distinct viewers; at least
-      `retrieval_min_support` co-viewers; each film's `retrieval_neighbours` nearest),
-      summed over the user's whole history;
+      `retrieval_min_support` co-viewers; each film's `retrieval_neighbours` nearest, as
+      ml_retrieval_neighbours computed them for this run), summed over the user's whole
+      history;
     - user_knn: the user's `retrieval_neighbour_users` nearest viewers by user-user cosine
       of their films; a film scores the similarity-weighted share of them who viewed it.
       Neighbours are searched among a pool of about `retrieval_neighbour_pool` users
@@ -27,25 +28,16 @@
     (int_movie_viewer_histories_accumulated, int_movie_pair_histories_accumulated), so
     requests at many different moments (one per user, as re-ranker training asks) cost
     about as much as their films' neighbourhoods, not a rebuild of co-viewing per moment.
+    The film-level half (ml_retrieval_neighbours) runs before this one, once for all the
+    requests of a run that share a moment; the depends_on below keeps it selected
+    wherever this view is.
 -#}
+
+-- depends_on: {{ ref('ml_retrieval_neighbours') }}
 
 with
 
-retrieval_requests as (
-    select * from {{ ref('stg_scoring__retrieval_requests') }}
-),
-
-users as (
-    select * from {{ ref('dim_users') }}
-),
-
-interactions as (
-    select * from {{ ref('fct_interactions') }}
-),
-
-first_views as (
-    select * from {{ ref('int_user_first_viewings') }}
-),
+{{ retrieval_request_ctes() }}
 
 movie_genres as (
     select * from {{ ref('int_movie_genres_unnested') }}
@@ -53,18 +45,6 @@ movie_genres as (
 
 preferred_genres as (
     select * from {{ ref('int_user_preferred_genres_unnested') }}
-),
-
-movies as (
-    select * from {{ ref('dim_movies') }}
-),
-
-viewer_histories as (
-    select * from {{ ref('int_movie_viewer_histories_accumulated') }}
-),
-
-pair_histories as (
-    select * from {{ ref('int_movie_pair_histories_accumulated') }}
 ),
 
 user_film_histories as (
@@ -75,129 +55,10 @@ item_weights as (
     select * from {{ ref('stg_ml_outputs__item_weights') }}
 ),
 
-default_moment as (
-    select {{ scoring_as_of('max(interacted_at)') }} as requested_at
-    from interactions
-),
-
-requests as (
-    select distinct
-        retrieval_requests.user_id,
-        coalesce(retrieval_requests.requested_at, default_moment.requested_at) as requested_at
-    from retrieval_requests
-    cross join default_moment
-    inner join users on retrieval_requests.user_id = users.user_id
-),
-
-moments as (
-    select distinct requested_at from requests
-),
-
--- what each requesting user had viewed before their moment
-histories as (
-    select
-        requests.user_id,
-        requests.requested_at,
-        first_views.movie_id
-    from requests
-    inner join first_views
-        on
-            requests.user_id = first_views.user_id
-            and requests.requested_at > first_views.first_viewed_at
-),
-
--- every film's distinct viewers before each moment, and within the recent window
-film_viewers as (
-    select
-        moments.requested_at,
-        movies.movie_id,
-        now_history.prior_viewers as viewers,
-        now_history.prior_viewers - coalesce(window_history.prior_viewers, 0)
-            as recent_viewers
-    from moments
-    cross join movies
-    inner join viewer_histories as now_history
-        on
-            movies.movie_id = now_history.movie_id
-            and {{ interval_holds('now_history', 'moments.requested_at') }}
-    left join viewer_histories as window_history
-        on
-            movies.movie_id = window_history.movie_id
-            and {{ interval_holds(
-                'window_history',
-                dbt.dateadd('day', -var('recent_popularity_days'), 'moments.requested_at')
-            ) }}
-),
-
--- the films whose neighbours some request needs, at that request's moment
-history_films as (
-    select distinct
-        requested_at,
-        movie_id
-    from histories
-),
-
--- co-viewers of each such film with every other film before the moment (pairs are
--- stored once, as (smaller id, larger id): look both ways)
-co_viewers as (
-    select
-        history_films.requested_at,
-        history_films.movie_id,
-        pairs.other_movie_id,
-        pairs.prior_interactions as co_viewers
-    from history_films
-    inner join pair_histories as pairs
-        on
-            history_films.movie_id = pairs.movie_id
-            and {{ interval_holds('pairs', 'history_films.requested_at') }}
-    where pairs.prior_interactions >= {{ var('retrieval_min_support') }}
-    union all
-    select
-        history_films.requested_at,
-        history_films.movie_id,
-        pairs.movie_id as other_movie_id,
-        pairs.prior_interactions as co_viewers
-    from history_films
-    inner join pair_histories as pairs
-        on
-            history_films.movie_id = pairs.other_movie_id
-            and {{ interval_holds('pairs', 'history_films.requested_at') }}
-    where pairs.prior_interactions >= {{ var('retrieval_min_support') }}
-),
-
-similarities as (
-    select
-        co_viewers.requested_at,
-        co_viewers.movie_id,
-        co_viewers.other_movie_id,
-        co_viewers.co_viewers / sqrt(film.viewers * other_film.viewers) as similarity
-    from co_viewers
-    inner join film_viewers as film
-        on
-            co_viewers.requested_at = film.requested_at
-            and co_viewers.movie_id = film.movie_id
-    inner join film_viewers as other_film
-        on
-            co_viewers.requested_at = other_film.requested_at
-            and co_viewers.other_movie_id = other_film.movie_id
-),
-
+-- each history film's nearest films at the moment, as ml_retrieval_neighbours computed
+-- them for this run's requests (kept by `retrieve` in scoring.retrieval_neighbours)
 neighbours as (
-    select
-        requested_at,
-        movie_id,
-        other_movie_id,
-        similarity
-    from (
-        select
-            *,
-            row_number() over (
-                partition by requested_at, movie_id
-                order by similarity desc, other_movie_id asc
-            ) as nearness
-        from similarities
-    ) as ranked
-    where nearness <= {{ var('retrieval_neighbours') }}
+    select * from {{ ref('stg_scoring__retrieval_neighbours') }}
 ),
 
 knn_scores as (
