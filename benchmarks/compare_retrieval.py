@@ -1,0 +1,118 @@
+"""Retrieval for the first N users of one published warehouse, two checkouts side by side.
+
+At 100x a cold nightly takes hours, most of it retrieval: this measures retrieval alone, as
+`recommend` runs it (`request_retrieval` at the default moment, in the chunks the 2 GiB
+memory_limit allows), for a few thousand users of a warehouse built once, by each
+checkout's own code and SQL. Per checkout: a copy of the warehouse file, its retrieval
+views recreated from its dbt project (`dbt run` of the views upstream of
+ml_retrieval_candidates; the tables are the build's), then retrieval timed in a fresh
+process on its own package (PYTHONPATH), the order alternating between rounds.
+
+    git worktree add /tmp/before <commit>
+    .venv/bin/python -m benchmarks.compare_retrieval /tmp/before --data DIR [--users 8192]
+
+Writes benchmarks/results/compare_retrieval_<name>.{md,json} (name: the data folder's).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+from benchmarks.measure import REPO, machine, markdown_table, write_results
+
+_PROBE = """
+import sys, time
+from dataclasses import replace
+from pathlib import Path
+import duckdb
+from movierec.settings import load
+from movierec.warehouse import request_retrieval, run_dbt
+checkout, data, copy, users = sys.argv[1], sys.argv[2], Path(sys.argv[3]), int(sys.argv[4])
+env = {"MOVIEREC_PROJECT_DIR": checkout, "MOVIEREC_DATA_DIR": data}
+paths = replace(load(env).paths, warehouse_path=copy)
+views = "+ml_retrieval_candidates,config.materialized:view"
+run_dbt(paths, ["run", "--select", views, "--target-path", str(copy.parent / "target")])
+con = duckdb.connect(str(copy), config={"memory_limit": "2GiB"})
+ids = [r[0] for r in con.execute(
+    "select user_id from core.dim_users order by user_id limit ?", [users]).fetchall()]
+started = time.perf_counter()
+kept = request_retrieval(con, ids)
+print(kept, round(time.perf_counter() - started, 1))
+"""
+
+
+def probe(checkout: Path, data: Path, scratch: Path, users: int) -> dict[str, object]:
+    """Retrieval for the first `users` users on a copy of `data`'s warehouse, by `checkout`."""
+    copy = scratch / "probe" / "warehouse.duckdb"
+    copy.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(data / "warehouse" / "movierec.duckdb", copy)
+    env = {**os.environ, "PYTHONPATH": str(checkout / "python")}
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", _PROBE, str(checkout), str(data), str(copy), str(users)],
+            capture_output=True,
+            text=True,
+            check=False,
+            env=env,
+        )
+    finally:
+        shutil.rmtree(copy.parent, ignore_errors=True)
+    if done.returncode != 0:
+        raise SystemExit(f"retrieval by {checkout} failed:\n{done.stdout[-3000:]}{done.stderr}")
+    kept, seconds = done.stdout.splitlines()[-1].split()
+    commit = subprocess.run(
+        ["git", "-C", str(checkout), "rev-parse", "--short", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    return {"checkout": commit, "users": users, "candidates": int(kept), "seconds": float(seconds)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("before", type=Path, help="the other checkout (e.g. a git worktree)")
+    parser.add_argument("--data", type=Path, required=True, help="a data folder, built")
+    parser.add_argument("--users", type=int, default=8_192)
+    parser.add_argument("--rounds", type=int, default=1)
+    args = parser.parse_args()
+    sides = [("before", args.before.resolve()), ("after", REPO)]
+    rows = []
+    with tempfile.TemporaryDirectory(dir=args.data, prefix="compare-retrieval-") as tmp:
+        for number in range(args.rounds):
+            for side, checkout in sides if number % 2 == 0 else sides[::-1]:
+                measured = probe(checkout, args.data, Path(tmp), args.users)
+                rows.append({"round": number + 1, "side": side, **measured})
+                print(rows[-1], flush=True)
+    columns = [
+        (">round", "round"),
+        ("side", "side"),
+        ("checkout", "checkout"),
+        (">users", "users"),
+        (">candidates", "candidates"),
+        (">seconds", "seconds"),
+    ]
+    name = args.data.resolve().name
+    report = "\n".join(
+        [
+            f"Retrieval, side by side, {datetime.now(UTC):%Y-%m-%d}, {machine()}",
+            "",
+            f"Command: `python -m benchmarks.compare_retrieval BEFORE --data {name} "
+            f"--users {args.users}` (data: `{name}`, the first {args.users:,} users, "
+            "memory_limit 2 GiB)",
+            "",
+            *markdown_table(columns, rows),
+        ]
+    )
+    write_results(f"compare_retrieval_{name}", rows, report + "\n")
+
+
+if __name__ == "__main__":
+    main()
