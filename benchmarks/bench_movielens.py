@@ -31,12 +31,15 @@ from benchmarks.bench_nightly import stage_times
 from benchmarks.measure import REPO, RESULTS, StepResult, data_env, machine, run_step
 
 CONFIG = REPO / "benchmarks" / "movielens.toml"
+HISTORY_SLICES = ("no_history", "with_history")
 METRICS = ("precision", "recall", "ndcg", "map", "hit_rate", "coverage")
 
 
-def evaluations(warehouse: Path, label: str | None = None) -> list[dict[str, object]]:
-    """Top-10 metrics over all users of every evaluation, with its model's training mode;
-    `label` names the split instead of the stored one (two random splits)."""
+def evaluations(
+    warehouse: Path, label: str | None = None, segment: str = "all"
+) -> list[dict[str, object]]:
+    """Top-10 metrics over all users (or a `segment`) of every evaluation, with its model's
+    training mode; `label` names the split instead of the stored one (two random splits)."""
     with duckdb.connect(str(warehouse), read_only=True) as con:
         rows = con.execute(
             f"""
@@ -45,10 +48,11 @@ def evaluations(warehouse: Path, label: str | None = None) -> list[dict[str, obj
                 registry.params, metrics.cutoff
             from ml_outputs.evaluation_metrics as metrics
             inner join ml_outputs.model_registry as registry using (model_id)
-            where metrics.k = 10 and metrics.segment = 'all'
-                and metrics.metric in ({", ".join(f"'{m}'" for m in METRICS)})
+            where metrics.k = 10 and metrics.segment = ?
+                and metrics.metric in ({", ".join(f"'{m}'" for m in (*METRICS, "users_evaluated"))})
             order by metrics.evaluated_at, metrics.recommender
-            """
+            """,
+            [segment],
         ).fetchall()
     table: dict[tuple[str, str, str], dict[str, object]] = {}
     for split, mode, recommender, metric, value, params, cutoff in rows:
@@ -121,6 +125,7 @@ def served(warehouse: Path) -> tuple[int, int]:
 
 def render(
     rows: list[dict[str, object]],
+    slices: list[dict[str, object]],
     recalls: list[dict[str, object]],
     users: int,
     recommendations: int,
@@ -150,6 +155,31 @@ def render(
     for row in rows:
         values = " | ".join(f"{row[m]:.4f}" for m in METRICS)
         lines.append(f"| {row['split']} | {row['mode']} | {row['recommender']} | {values} |")
+    lines += [
+        "",
+        "The time split (implicit) by history slice: the judged users who had viewed nothing "
+        "before the cut-off (`no_history`) and the others.",
+        "",
+        "| recommender | "
+        + " | ".join(f"{s}: {m}@10" for s in HISTORY_SLICES for m in ("precision", "ndcg"))
+        + " |",
+        "|---|" + "---:|" * 2 * len(HISTORY_SLICES),
+    ]
+    by_recommender: dict[str, dict[str, dict[str, object]]] = {}
+    for row in slices:
+        by_recommender.setdefault(str(row["recommender"]), {})[str(row["segment"])] = row
+    for recommender, of in by_recommender.items():
+        cells = " | ".join(
+            f"{float(str(of[s][m])):.4f}" if s in of else ""
+            for s in HISTORY_SLICES
+            for m in ("precision", "ndcg")
+        )
+        lines.append(f"| {recommender} | {cells} |")
+    first = next(iter(by_recommender.values()), {})
+    judged = ", ".join(
+        f"{s} {float(str(first[s]['users_evaluated'])):.0f}" for s in HISTORY_SLICES if s in first
+    )
+    lines += ["", f"Judged users: {judged}."]
     depths = sorted({int(str(r["k"])) for r in recalls})
     lines += [
         "",
@@ -220,6 +250,12 @@ def main() -> None:
             *evaluations(shuffled / "warehouse" / "movierec.duckdb", "random (10 per user)"),
             *evaluations(stratified / "warehouse" / "movierec.duckdb", "stratified 75/25"),
         ]
+        slices = [
+            {**row, "segment": segment}
+            for segment in HISTORY_SLICES
+            for row in evaluations(timed / "warehouse" / "movierec.duckdb", segment=segment)
+            if row["mode"] == "implicit"
+        ]
         recalls = [
             *candidate_recalls(timed / "warehouse" / "movierec.duckdb"),
             *candidate_recalls(shuffled / "warehouse" / "movierec.duckdb", "random (10 per user)"),
@@ -227,10 +263,11 @@ def main() -> None:
         ]
         users, recommendations = served(timed / "warehouse" / "movierec.duckdb")
         activity = user_activity(timed / "warehouse" / "movierec.duckdb")
-    report = render(rows, recalls, users, recommendations, activity, steps)
+    report = render(rows, slices, recalls, users, recommendations, activity, steps)
     result = {
         "machine": machine(),
         "evaluations": rows,
+        "time_split_by_history": slices,
         "candidate_recall": recalls,
         "users_served": users,
         "user_activity": activity,

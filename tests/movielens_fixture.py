@@ -18,9 +18,17 @@ START = datetime(1997, 9, 20)
 
 
 def write_movielens(
-    folder: Path, *, users: int = 60, films: int = 40, ratings: int = 1_500, seed: int = 3
+    folder: Path,
+    *,
+    users: int = 60,
+    films: int = 40,
+    ratings: int = 1_500,
+    seed: int = 3,
+    late_users: int = 0,
 ) -> Path:
-    """Write u.data, u.user, u.item, u.genre and u.occupation into `folder`."""
+    """Write u.data, u.user, u.item, u.genre and u.occupation into `folder`. Ratings fall
+    over 200 days; the last `late_users` users rate only in the last 20 (newcomers with no
+    history before a 30-day time split's cut-off)."""
     rng = np.random.default_rng(seed)
     folder.mkdir(parents=True, exist_ok=True)
     with (folder / "u.user").open("w", encoding="latin-1") as out:
@@ -51,7 +59,10 @@ def write_movielens(
                 continue
             seen.add((user, film))
             rating = int(np.clip(np.round(3 + taste[user] @ appeal[film] / 2), 1, 5))
-            moment = START + timedelta(seconds=int(rng.integers(0, 200 * 86_400)))
+            offset = int(rng.integers(0, 200 * 86_400))
+            if user >= users - late_users:
+                offset = 180 * 86_400 + offset % (20 * 86_400)
+            moment = START + timedelta(seconds=offset)
             stamp = int((moment - datetime(1970, 1, 1)).total_seconds())
             out.write(f"{user + 1}\t{film + 1}\t{rating}\t{stamp}\n")
     (folder / "u.genre").write_text("".join(f"{g}|{i}\n" for i, g in enumerate(GENRES)))

@@ -23,7 +23,8 @@ CONFIG = REPO / "benchmarks" / "movielens.toml"
 
 @pytest.fixture(scope="module")
 def movielens(tmp_path_factory: pytest.TempPathFactory) -> Paths:
-    folder = write_movielens(tmp_path_factory.mktemp("ml-100k"))
+    # three newcomers rate only after the time split's cut-off
+    folder = write_movielens(tmp_path_factory.mktemp("ml-100k"), late_users=3)
     paths = paths_for(tmp_path_factory.mktemp("data"))
     ingested = run_cli(paths, "ingest", "movielens", str(folder))
     assert ingested.returncode == 0, ingested.stderr
@@ -127,6 +128,25 @@ def test_the_model_learns_what_users_choose(movielens: Paths) -> None:
         "cooccurrence", "ease", "knn", "model", "popularity", "random", "retrieval",
         "segment_popularity", "user_knn",
     ]  # fmt: skip
+
+
+def test_the_evaluation_is_kept_per_history_slice(movielens: Paths) -> None:
+    """Beside the user segments, every metric is kept for the users who had viewed nothing
+    before the cut-off and for those who had: the two partition the judged users, so the
+    precision over all of them is the slices' user-weighted mean."""
+    metrics = query(
+        movielens,
+        "select segment, metric, value from ml_outputs.evaluation_metrics "
+        "where recommender = 'model' and k = 10 and metric in ('users_evaluated', 'precision') "
+        "and segment in ('all', 'no_history', 'with_history')",
+    )
+    value = {(segment, metric): v for segment, metric, v in metrics.rows()}
+    slices = ("no_history", "with_history")
+    users = {s: value[(s, "users_evaluated")] for s in slices}
+    assert min(users.values()) > 0
+    assert sum(users.values()) == value[("all", "users_evaluated")]
+    weighted = sum(value[(s, "precision")] * users[s] for s in slices) / sum(users.values())
+    assert weighted == pytest.approx(value[("all", "precision")])
 
 
 def test_changing_the_mode_retrains(movielens: Paths, tmp_path: Path) -> None:

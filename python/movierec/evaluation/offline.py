@@ -123,6 +123,13 @@ def evaluate_recommenders(
     # what counts as a hit is what the model was trained to predict
     liked_only = mode.mode == "explicit"
     relevant, films, segments = _truth(con, cutoff, liked_only, held_out)
+    # the user segments, then the history slices (a user is in one of each)
+    history = query_frame(con, _sql("history_slices"), {"cutoff": cutoff})
+    slices = pl.concat([segments, history])
+    segment_names = [
+        *sorted(segments["segment"].unique().to_list()),
+        *sorted(history["segment"].unique().to_list()),
+    ]
     progress(
         f"{relevant.height:,} {'liked' if liked_only else 'viewed'} (user, film) pairs "
         + ("after the cut-off" if held_out is None else "held out")
@@ -136,8 +143,8 @@ def evaluate_recommenders(
         ratios = {
             k: expected_like_ratio(frame, simulated, k, best[k]) for k in settings.ks if simulated
         }
-        for segment in ("all", *sorted(segments["segment"].unique().to_list())):
-            users = segments if segment == "all" else segments.filter(pl.col("segment") == segment)
+        for segment in ("all", *segment_names):
+            users = segments if segment == "all" else slices.filter(pl.col("segment") == segment)
             in_segment = frame.join(users.select("user_id"), on="user_id")
             truth = relevant.join(users.select("user_id"), on="user_id")
             for k in settings.ks:
