@@ -11,7 +11,7 @@ process on its own package (PYTHONPATH), the order alternating between rounds.
     git worktree add /tmp/before <commit>
     .venv/bin/python -m benchmarks.compare_retrieval /tmp/before --data DIR [--users 8192]
 
-Writes benchmarks/results/compare_retrieval_<name>.{md,json} (name: the data folder's).
+Writes benchmarks/results/compare_retrieval_<data folder's name>_<users>.{md,json}.
 """
 
 from __future__ import annotations
@@ -111,7 +111,7 @@ def main() -> None:
             *markdown_table(columns, rows),
         ]
     )
-    write_results(f"compare_retrieval_{name}", rows, report + "\n")
+    write_results(f"compare_retrieval_{name}_{args.users}", rows, report + "\n")
 
 
 if __name__ == "__main__":
