@@ -11,7 +11,7 @@
     - user_knn: the user's `retrieval_neighbour_users` nearest viewers by user-user cosine
       of their films; a film scores the similarity-weighted share of them who viewed it.
       Neighbours are searched among a pool of about `retrieval_neighbour_pool` users
-      (every s-th user id, s = ceil(users / pool); everyone below the pool's size), so
+      (every s-th user id, s = ceil(users / pool): all of them while the audience fits), so
       a request's cost stops growing with the audience;
     - popular: most viewers all-time; recent: most first viewings in the last
       `recent_popularity_days` days;
