@@ -117,8 +117,8 @@ def retrieve(
 
     The film-level half (ml_retrieval_neighbours: each history film's nearest films at the
     moment) depends on films and moments only. When every request shares one moment (the
-    nightly), it is computed once for all of them, not once per chunk; requests at many
-    moments (re-ranker training, the random split) compute it per chunk, for that chunk's
+    nightly, the evaluation), it is computed once for all of them, not once per chunk;
+    requests at many moments (re-ranker training) compute it per chunk, for that chunk's
     (moment, film) pairs only."""
     con.execute(
         "create or replace temp table pending_requests as select user_id, requested_at, "
