@@ -101,7 +101,8 @@ def render(rows: list[dict[str, float]], pools: bool) -> str:
     ]
     for r in rows:
         setting = (
-            f"{r['retrieval_neighbour_pool']} (s = {r['stride']})"
+            f"{r['retrieval_neighbour_pool']} "
+            f"(s = {math.ceil(ML_100K_USERS / r['retrieval_neighbour_pool'])})"
             if pools
             else f"{r['retrieval_neighbours']}"
         )
@@ -129,9 +130,7 @@ def main() -> None:
     parser.add_argument("--pools", action="store_true", help="shrink user-kNN's pool, not k")
     args = parser.parse_args()
     if args.pools:
-        settings = [
-            {"retrieval_neighbour_pool": math.ceil(ML_100K_USERS / s), "stride": s} for s in STRIDES
-        ]
+        settings = [{"retrieval_neighbour_pool": math.ceil(ML_100K_USERS / s)} for s in STRIDES]
     else:
         settings = [{"retrieval_neighbours": k, "retrieval_neighbour_users": k} for k in GRID]
     with tempfile.TemporaryDirectory(prefix="movierec-tune-") as tmp:
@@ -140,8 +139,7 @@ def main() -> None:
         run_step("ml-100k", "ingest", ingest, data_env(data))
         rows = []
         for setting in settings:
-            stride = setting.pop("stride", None)
-            rows.append(judge(data, setting) | ({"stride": stride} if stride else {}))
+            rows.append(judge(data, setting))
             print(rows[-1], flush=True)
     report = render(rows, args.pools)
     print(report)
