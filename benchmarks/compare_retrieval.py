@@ -25,6 +25,8 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
+import duckdb
+
 from benchmarks.measure import REPO, machine, markdown_table, write_results
 
 _PROBE = """
@@ -34,7 +36,8 @@ from pathlib import Path
 import duckdb
 from movierec.settings import load
 from movierec.warehouse import request_retrieval, run_dbt
-checkout, data, copy, users = sys.argv[1], sys.argv[2], Path(sys.argv[3]), int(sys.argv[4])
+checkout, data, copy, users, out = sys.argv[1:6]
+copy, users = Path(copy), int(users)
 env = {"MOVIEREC_PROJECT_DIR": checkout, "MOVIEREC_DATA_DIR": data}
 paths = replace(load(env).paths, warehouse_path=copy)
 views = "+ml_retrieval_candidates,config.materialized:view"
@@ -44,19 +47,32 @@ ids = [r[0] for r in con.execute(
     "select user_id from core.dim_users order by user_id limit ?", [users]).fetchall()]
 started = time.perf_counter()
 kept = request_retrieval(con, ids)
-print(kept, round(time.perf_counter() - started, 1))
+seconds = round(time.perf_counter() - started, 1)
+con.execute("copy (select user_id, movie_id, candidate_rank from scoring.retrieved_candidates) "
+            f"to '{out}'")
+print(kept, seconds)
 """
 
 
-def probe(checkout: Path, data: Path, scratch: Path, users: int) -> dict[str, object]:
-    """Retrieval for the first `users` users on a copy of `data`'s warehouse, by `checkout`."""
+def probe(checkout: Path, data: Path, scratch: Path, users: int, out: Path) -> dict[str, object]:
+    """Retrieval for the first `users` users on a copy of `data`'s warehouse, by `checkout`;
+    its (user, film, rank) rows written to `out` (Parquet)."""
     copy = scratch / "probe" / "warehouse.duckdb"
     copy.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy(data / "warehouse" / "movierec.duckdb", copy)
     env = {**os.environ, "PYTHONPATH": str(checkout / "python")}
     try:
         done = subprocess.run(
-            [sys.executable, "-c", _PROBE, str(checkout), str(data), str(copy), str(users)],
+            [
+                sys.executable,
+                "-c",
+                _PROBE,
+                str(checkout),
+                str(data),
+                str(copy),
+                str(users),
+                str(out),
+            ],
             capture_output=True,
             text=True,
             check=False,
@@ -76,6 +92,16 @@ def probe(checkout: Path, data: Path, scratch: Path, users: int) -> dict[str, ob
     return {"checkout": commit, "users": users, "candidates": int(kept), "seconds": float(seconds)}
 
 
+def differing_rows(before: Path, after: Path) -> int:
+    """(user, film, rank) rows in one side's candidates and not in the other's."""
+    query = (
+        f"select (select count(*) from (from '{before}' except from '{after}')) "
+        f"+ (select count(*) from (from '{after}' except from '{before}'))"
+    )
+    (count,) = duckdb.sql(query).fetchall()[0]
+    return int(count)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("before", type=Path, help="the other checkout (e.g. a git worktree)")
@@ -87,10 +113,12 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory(dir=args.data, prefix="compare-retrieval-") as tmp:
         for number in range(args.rounds):
+            outs = {side: Path(tmp) / f"{side}.parquet" for side, _ in sides}
             for side, checkout in sides if number % 2 == 0 else sides[::-1]:
-                measured = probe(checkout, args.data, Path(tmp), args.users)
+                measured = probe(checkout, args.data, Path(tmp), args.users, outs[side])
                 rows.append({"round": number + 1, "side": side, **measured})
                 print(rows[-1], flush=True)
+            rows[-1]["differing"] = rows[-2]["differing"] = differing_rows(*outs.values())
     columns = [
         (">round", "round"),
         ("side", "side"),
@@ -98,6 +126,7 @@ def main() -> None:
         (">users", "users"),
         (">candidates", "candidates"),
         (">seconds", "seconds"),
+        (">rows differing", "differing"),
     ]
     name = args.data.resolve().name
     report = "\n".join(
@@ -109,6 +138,8 @@ def main() -> None:
             "memory_limit 2 GiB)",
             "",
             *markdown_table(columns, rows),
+            "",
+            "rows differing: (user, film, rank) rows one side proposed and the other did not.",
         ]
     )
     write_results(f"compare_retrieval_{name}_{args.users}", rows, report + "\n")

@@ -1,9 +1,9 @@
 {#-
-    What both halves of retrieval start from (ml_retrieval_neighbours, the film-level half,
-    and ml_retrieval_candidates, the user-level half): the requests of the current run
-    (stg_scoring__retrieval_requests, a NULL moment meaning the default scoring moment),
-    each requesting user's films before their moment, and every film's distinct viewers
-    before each moment and within the recent window before it.
+    What every part of retrieval starts from (ml_retrieval_audiences and
+    ml_retrieval_neighbours, the film-level half; ml_retrieval_candidates, the user-level
+    half): the requests of the current run (stg_scoring__retrieval_requests, a NULL moment
+    meaning the default scoring moment), their distinct moments, and each requesting
+    user's films before their moment.
     `retrieval_request_ctes()` emits these CTEs, with a trailing comma.
 -#}
 {% macro retrieval_request_ctes() -%}
@@ -19,16 +19,10 @@ interactions as (
     select * from {{ ref('fct_interactions') }}
 ),
 
+-- read by `histories` alone, so that DuckDB inlines it and the requests' users reach its
+-- scan (a CTE read twice is materialized whole: every landed first viewing)
 first_views as (
     select * from {{ ref('int_user_first_viewings') }}
-),
-
-movies as (
-    select * from {{ ref('dim_movies') }}
-),
-
-viewer_histories as (
-    select * from {{ ref('int_movie_viewer_histories_accumulated') }}
 ),
 
 default_moment as (
@@ -62,26 +56,4 @@ histories as (
             and requests.requested_at > first_views.first_viewed_at
 ),
 
--- every film's distinct viewers before each moment, and within the recent window
-film_viewers as (
-    select
-        moments.requested_at,
-        movies.movie_id,
-        now_history.prior_viewers as viewers,
-        now_history.prior_viewers - coalesce(window_history.prior_viewers, 0)
-            as recent_viewers
-    from moments
-    cross join movies
-    inner join viewer_histories as now_history
-        on
-            movies.movie_id = now_history.movie_id
-            and {{ interval_holds('now_history', 'moments.requested_at') }}
-    left join viewer_histories as window_history
-        on
-            movies.movie_id = window_history.movie_id
-            and {{ interval_holds(
-                'window_history',
-                dbt.dateadd('day', -var('recent_popularity_days'), 'moments.requested_at')
-            ) }}
-),
 {%- endmacro %}

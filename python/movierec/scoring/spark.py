@@ -18,6 +18,7 @@ from movierec.scoring.ranking import TOP_N_SCHEMA, Ranking
 from movierec.scoring.recommend import RunSummary, new_recommendation_run_id
 from movierec.settings import RecommendSettings
 from movierec.warehouse import (
+    FILM_LEVEL_HALF,
     RETRIEVED_COLUMNS,
     append_rows,
     feature_matrix,
@@ -62,11 +63,8 @@ def rank_on_spark(
     every_user = "select user_id, cast(null as timestamp) as requested_at from core.dim_users"
     replace_rows(session, "scoring.retrieval_requests", every_user)
     # retrieval's film-level half once (every request shares the default moment)
-    replace_rows(
-        session,
-        "scoring.retrieval_neighbours",
-        "select movie_id, other_movie_id, similarity, requested_at from ml.ml_retrieval_neighbours",
-    )
+    for table, view, columns in FILM_LEVEL_HALF:
+        replace_rows(session, f"scoring.{table}", f"select {columns} from ml.{view}")
     replace_rows(
         session,
         "scoring.retrieved_candidates",

@@ -30,6 +30,7 @@ from movierec.warehouse.incremental import (
     redelivered,
 )
 from movierec.warehouse.requests import (
+    FILM_LEVEL_HALF,
     RETRIEVED_COLUMNS,
     keep_retrieved,
     probe_users,
@@ -57,6 +58,7 @@ __all__ = [
     "AFTER_PYTHON",
     "BATCHED_MODEL",
     "BEFORE_PYTHON",
+    "FILM_LEVEL_HALF",
     "RETRIEVED_COLUMNS",
     "BuildPlan",
     "BuiltFrom",

@@ -88,6 +88,22 @@ def probe_users(con: duckdb.DuckDBPyConnection, per_segment: int, seed: int) -> 
     return [int(r[0]) for r in rows]
 
 
+# Retrieval's film-level half, in the order it is computed: where `retrieve` keeps each
+# part (scoring.<table>), the view computing it (ml.<view>) and its columns. Both depend on
+# films and moments only, not on who asks.
+FILM_LEVEL_HALF = (
+    (
+        "retrieval_audiences",
+        "ml_retrieval_audiences",
+        "movie_id, viewers, recent_viewers, requested_at",
+    ),
+    (
+        "retrieval_neighbours",
+        "ml_retrieval_neighbours",
+        "movie_id, other_movie_id, similarity, requested_at",
+    ),
+)
+
 RETRIEVED_COLUMNS = (
     "knn_score",
     "knn_rank",
@@ -115,11 +131,11 @@ def retrieve(
     `settings.memory`); a request's candidates do not depend on the others in its chunk.
     Returns how many candidates were kept; `retrieved` reads them.
 
-    The film-level half (ml_retrieval_neighbours: each history film's nearest films at the
-    moment) depends on films and moments only. When every request shares one moment (the
-    nightly, the evaluation), it is computed once for all of them, not once per chunk;
-    requests at many moments (re-ranker training) compute it per chunk, for that chunk's
-    (moment, film) pairs only."""
+    The film-level half (`FILM_LEVEL_HALF`: every film's audience and each history film's
+    nearest films at the moment) depends on films and moments only. When every request
+    shares one moment (the nightly, the evaluation), it is computed once for all of them,
+    not once per chunk; requests at many moments (re-ranker training) compute it per chunk,
+    for that chunk's moments (and their films) only."""
     con.execute(
         "create or replace temp table pending_requests as select user_id, requested_at, "
         "dense_rank() over (order by user_id) as user_number "
@@ -136,17 +152,18 @@ def retrieve(
     con.execute("delete from scoring.retrieved_candidates")
     if moments <= 1:
         _request_retrieval(con, 0, int(users))
-        _keep_neighbours(con)
+        _keep_film_level_half(con)
     for first in range(0, int(users), step):
         _request_retrieval(con, first, first + step)
         if moments > 1:
-            _keep_neighbours(con)
+            _keep_film_level_half(con)
         con.execute(
             "insert into scoring.retrieved_candidates by name select user_id, movie_id, "
             f"requested_at, candidate_rank, {', '.join(RETRIEVED_COLUMNS)} "
             "from ml.ml_retrieval_candidates"
         )
-    con.execute("delete from scoring.retrieval_neighbours")
+    for table, _, _ in FILM_LEVEL_HALF:
+        con.execute(f"delete from scoring.{table}")
     con.execute("drop table pending_requests")
     (kept,) = con.execute("select count(*) from scoring.retrieved_candidates").fetchall()[0]
     return int(kept)
@@ -164,15 +181,12 @@ def _request_retrieval(con: duckdb.DuckDBPyConnection, first: int, last: int) ->
     )
 
 
-def _keep_neighbours(con: duckdb.DuckDBPyConnection) -> None:
-    """Keep the current retrieval requests' film-level half where
-    ml_retrieval_candidates reads it."""
-    con.execute("delete from scoring.retrieval_neighbours")
-    con.execute(
-        "insert into scoring.retrieval_neighbours by name "
-        "select movie_id, other_movie_id, similarity, requested_at "
-        "from ml.ml_retrieval_neighbours"
-    )
+def _keep_film_level_half(con: duckdb.DuckDBPyConnection) -> None:
+    """Keep the current retrieval requests' film-level half where the next part and
+    ml_retrieval_candidates read it."""
+    for table, view, columns in FILM_LEVEL_HALF:
+        con.execute(f"delete from scoring.{table}")
+        con.execute(f"insert into scoring.{table} by name select {columns} from ml.{view}")
 
 
 def retrieved(con: duckdb.DuckDBPyConnection) -> pa.Table:

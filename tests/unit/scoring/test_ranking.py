@@ -244,11 +244,15 @@ def test_retrieval_candidates_bound_the_lists_and_a_short_user_gets_every_film(
     20: each list is the best of the proposed films, and user 5 (one film) and user 3 (who
     has seen 0..9), proposed fewer than top_n, are scored on the whole catalogue."""
     con.execute("create table scoring.retrieval_requests (user_id bigint, requested_at timestamp)")
-    con.execute(  # retrieval's film-level half: this stand-in needs no neighbours
-        "create table scoring.retrieval_neighbours (movie_id bigint, other_movie_id bigint, "
-        "similarity double, requested_at timestamp)"
-    )
-    con.execute("create view ml.ml_retrieval_neighbours as from scoring.retrieval_neighbours")
+    film_level_half = {  # retrieval's film-level half: this stand-in reads none of it
+        "retrieval_audiences": "viewers bigint, recent_viewers bigint",
+        "retrieval_neighbours": "other_movie_id bigint, similarity double",
+    }
+    for table, measures in film_level_half.items():
+        con.execute(
+            f"create table scoring.{table} (movie_id bigint, {measures}, requested_at timestamp)"
+        )
+        con.execute(f"create view ml.ml_{table} as from scoring.{table}")
     con.execute(
         "create table scoring.retrieved_candidates (user_id bigint, movie_id bigint, "
         "requested_at timestamp, candidate_rank bigint, knn_score double, knn_rank bigint, "

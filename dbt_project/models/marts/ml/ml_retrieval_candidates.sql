@@ -28,11 +28,12 @@
     (int_movie_viewer_histories_accumulated, int_movie_pair_histories_accumulated), so
     requests at many different moments (one per user, as re-ranker training asks) cost
     about as much as their films' neighbourhoods, not a rebuild of co-viewing per moment.
-    The film-level half (ml_retrieval_neighbours) runs before this one, once for all the
-    requests of a run that share a moment; the depends_on below keeps it selected
-    wherever this view is.
+    The film-level half (ml_retrieval_audiences, ml_retrieval_neighbours) runs before this
+    one, once for all the requests of a run that share a moment; the depends_on below
+    keeps it selected wherever this view is.
 -#}
 
+-- depends_on: {{ ref('ml_retrieval_audiences') }}
 -- depends_on: {{ ref('ml_retrieval_neighbours') }}
 
 with
@@ -53,6 +54,12 @@ user_film_histories as (
 
 item_weights as (
     select * from {{ ref('stg_ml_outputs__item_weights') }}
+),
+
+-- every film's viewers at each moment, all-time and recent, as ml_retrieval_audiences
+-- computed them for this run's moments (kept by `retrieve` in scoring.retrieval_audiences)
+film_viewers as (
+    select * from {{ ref('stg_scoring__retrieval_audiences') }}
 ),
 
 -- each history film's nearest films at the moment, as ml_retrieval_neighbours computed
@@ -124,11 +131,20 @@ pool_stride as (
     from users
 ),
 
+-- the pool's first viewings (read from the table, not the macro's first_views, which
+-- stays read once so that only the requests' users are scanned), and its film counts
 pool_views as (
     select first_views.*
-    from first_views
+    from {{ ref('int_user_first_viewings') }} as first_views
     cross join pool_stride
     where first_views.user_id % pool_stride.stride = 0
+),
+
+pool_film_histories as (
+    select user_film_histories.*
+    from user_film_histories
+    cross join pool_stride
+    where user_film_histories.user_id % pool_stride.stride = 0
 ),
 
 -- user-user cosine before the moment: the films a requesting user shares with each other
@@ -163,7 +179,7 @@ user_similarities as (
         on
             shared_films.user_id = history_sizes.user_id
             and shared_films.requested_at = history_sizes.requested_at
-    inner join user_film_histories as other_films
+    inner join pool_film_histories as other_films
         on
             shared_films.other_user_id = other_films.user_id
             and {{ interval_holds('other_films', 'shared_films.requested_at') }}
@@ -200,7 +216,7 @@ user_knn_scores as (
         {{ exact_sum('neighbour_users.similarity') }}
         / max(neighbour_users.neighbourhood_similarity) as score
     from neighbour_users
-    inner join first_views as neighbour_views
+    inner join pool_views as neighbour_views
         on
             neighbour_users.other_user_id = neighbour_views.user_id
             and neighbour_users.requested_at > neighbour_views.first_viewed_at

@@ -5,9 +5,9 @@
     before its moment (stg_scoring__retrieval_requests), its `retrieval_neighbours`
     nearest films by item-item cosine of co-viewings at that moment (distinct viewers; at
     least `retrieval_min_support` co-viewers; ties: the lower movie_id). Point-in-time:
-    co-viewings and audiences come from the interval histories
-    (int_movie_pair_histories_accumulated, int_movie_viewer_histories_accumulated), so a
-    co-viewing at or after the moment is invisible.
+    co-viewings come from the interval histories (int_movie_pair_histories_accumulated),
+    audiences from ml_retrieval_audiences (kept for this run in
+    scoring.retrieval_audiences), so a co-viewing at or after the moment is invisible.
 
     It depends on films and moments only, not on who asks: `retrieve` (warehouse/requests.py)
     keeps its rows in scoring.retrieval_neighbours, once for every request of a run that
@@ -15,12 +15,19 @@
     ml_retrieval_candidates, the user-level half, reads them from there.
 -#}
 
+-- depends_on: {{ ref('ml_retrieval_audiences') }}
+
 with
 
 {{ retrieval_request_ctes() }}
 
 pair_histories as (
     select * from {{ ref('int_movie_pair_histories_accumulated') }}
+),
+
+-- every film's viewers at each moment, as ml_retrieval_audiences computed them
+film_viewers as (
+    select * from {{ ref('stg_scoring__retrieval_audiences') }}
 ),
 
 -- the films whose neighbours some request needs, at that request's moment
