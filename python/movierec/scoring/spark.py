@@ -63,8 +63,8 @@ def rank_on_spark(
     every_user = "select user_id, cast(null as timestamp) as requested_at from core.dim_users"
     replace_rows(session, "scoring.retrieval_requests", every_user)
     # retrieval's film-level half once (every request shares the default moment)
-    for table, view, columns in FILM_LEVEL_HALF:
-        replace_rows(session, f"scoring.{table}", f"select {columns} from ml.{view}")
+    for table, view, kept in FILM_LEVEL_HALF:
+        replace_rows(session, f"scoring.{table}", f"select {kept} from ml.{view}")
     replace_rows(
         session,
         "scoring.retrieved_candidates",
