@@ -6,7 +6,9 @@ memory_limit allows), for a few thousand users of a warehouse built once, by eac
 checkout's own code and SQL. Per checkout: a copy of the warehouse file, its retrieval
 views recreated from its dbt project (`dbt run` of the views upstream of
 ml_retrieval_candidates; the tables are the build's), then retrieval timed in a fresh
-process on its own package (PYTHONPATH), the order alternating between rounds.
+process on its own package (PYTHONPATH), the order alternating between rounds. Each round
+also counts the (user, film, rank) rows one checkout proposed and the other did not: a
+change meant to be faster only should leave none.
 
     git worktree add /tmp/before <commit>
     .venv/bin/python -m benchmarks.compare_retrieval /tmp/before --data DIR [--users 8192]
@@ -98,7 +100,7 @@ def differing_rows(before: Path, after: Path) -> int:
         f"select (select count(*) from (from '{before}' except from '{after}')) "
         f"+ (select count(*) from (from '{after}' except from '{before}'))"
     )
-    (count,) = duckdb.sql(query).fetchall()[0]
+    (count,) = duckdb.connect().execute(query).fetchall()[0]
     return int(count)
 
 

@@ -40,7 +40,9 @@ feature_user_genre_histories as (
     select * from {{ ref('int_user_genre_histories_accumulated') }}
 ),
 
-feature_movie_histories as (
+-- read twice (the film's viewings now and at the window's start): inlined, not
+-- materialised whole once per query (macros/portable.sql)
+feature_movie_histories as {{ not_materialized() }} (
     select * from {{ ref('int_movie_histories_accumulated') }}
 ),
 
@@ -101,19 +103,26 @@ request_films as (
     from {{ requests }}
 ),
 
--- the film's viewings before the request, and within the recent window before it
-film_signals as (
+-- the film's viewings before the request, and at the start of the recent window before it
+-- (each joined on its own, so each join builds on the requested films, not on the history)
+film_views_now as (
     select
         request_films.movie_id,
         request_films.requested_at,
-        coalesce(now_history.prior_interactions, 0) as film_prior_views,
-        coalesce(now_history.prior_interactions, 0)
-        - coalesce(window_history.prior_interactions, 0) as film_recent_views
+        coalesce(now_history.prior_interactions, 0) as prior_views
     from request_films
     left join feature_movie_histories as now_history
         on
             request_films.movie_id = now_history.movie_id
             and {{ interval_holds('now_history', 'request_films.requested_at') }}
+),
+
+film_views_before_window as (
+    select
+        request_films.movie_id,
+        request_films.requested_at,
+        coalesce(window_history.prior_interactions, 0) as prior_views
+    from request_films
     left join feature_movie_histories as window_history
         on
             request_films.movie_id = window_history.movie_id
@@ -121,6 +130,19 @@ film_signals as (
                 'window_history',
                 dbt.dateadd('day', -var('recent_popularity_days'), 'request_films.requested_at')
             ) }}
+),
+
+film_signals as (
+    select
+        film_views_now.movie_id,
+        film_views_now.requested_at,
+        film_views_now.prior_views as film_prior_views,
+        film_views_now.prior_views - film_views_before_window.prior_views as film_recent_views
+    from film_views_now
+    inner join film_views_before_window
+        on
+            film_views_now.movie_id = film_views_before_window.movie_id
+            and film_views_now.requested_at = film_views_before_window.requested_at
 ),
 
 user_signals as (

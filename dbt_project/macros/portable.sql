@@ -82,3 +82,20 @@
     {%- endif -%}
     {{ return({'varchar': 'string', 'text': 'string', 'integer': 'int'}.get(spelled, spelled)) }}
 {%- endmacro %}
+
+{#-
+    Between a CTE's `as` and its body: read the CTE where it is used instead of computing it
+    once. DuckDB materialises a CTE read more than once, whole: for an import CTE of a
+    15M-row history at 100x that is every row, in memory, in every query (every chunk of
+    scoring), while each read on its own gets the filters of its join. Spark inlines CTEs.
+-#}
+{% macro not_materialized() -%}
+    {{ return(adapter.dispatch('not_materialized', 'movierec')()) }}
+{%- endmacro %}
+
+{% macro default__not_materialized() -%}
+{%- endmacro %}
+
+{% macro duckdb__not_materialized() -%}
+    not materialized
+{%- endmacro %}

@@ -22,7 +22,9 @@ movies as (
     select * from {{ ref('dim_movies') }}
 ),
 
-viewer_histories as (
+-- read twice (the audience now and at the window's start): inlined, not materialised
+-- whole once per query (macros/portable.sql)
+viewer_histories as {{ not_materialized() }} (
     select * from {{ ref('int_movie_viewer_histories_accumulated') }}
 ),
 
