@@ -31,11 +31,13 @@ _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]?I?B)\s*$", re.IGNORECASE)
 MIN_DEFAULT_LIMIT = GIB // 2
 MAX_DEFAULT_LIMIT = 2 * GIB
 # Scoring holds about this much DuckDB memory per (user, film) pair of a chunk: features,
-# keys and scores, with the joins that build them (the co-viewing join alone holds ten rows
-# per pair). Measured at 10x (benchmarks/measure_scoring_memory.py, docs/memory.md): the
-# feature stream of 1M pairs needs between 1.86 and 2.33 GiB, of 500k pairs between 0.93
-# and 1.16 GiB, about 2.3 KB a pair; twice that leaves room for longer histories. Smaller
-# chunks cost a little time (fixed scans per chunk): 1M pairs took 5.1 s, 524k 3.2 s.
+# keys and scores, with the joins that build them. Measured at 10x while the features
+# still joined the co-viewing histories (ten rows per pair; dropped since, not remeasured:
+# benchmarks/measure_scoring_memory.py, docs/memory.md): the feature stream of 1M pairs
+# needed between 1.86 and 2.33 GiB, of 500k pairs between 0.93 and 1.16 GiB, about 2.3 KB
+# a pair; twice that leaves room for longer histories. Since the film histories are no
+# longer materialised whole per query, a chunk's time is about proportional to its pairs
+# (at 100x: 524,200 pairs 1.7 s, 1,048,400 pairs 3.4 s), so larger chunks would save little.
 BYTES_PER_PAIR = 4 * KIB
 # Retrieval (ml_retrieval_candidates) holds far more per request than the 300 candidates it
 # keeps: every co-viewer of the user's films, the user's neighbours' films. At 10x, 20,000
