@@ -11,9 +11,10 @@ also counts the (user, film, rank) rows one checkout proposed and the other did 
 change meant to be faster only should leave none.
 
     git worktree add /tmp/before <commit>
-    .venv/bin/python -m benchmarks.compare_retrieval /tmp/before --data DIR [--users 8192]
+    .venv/bin/python -m benchmarks.compare_retrieval /tmp/before --data DIR [--users 8192] \
+        [--name NAME]
 
-Writes benchmarks/results/compare_retrieval_<data folder's name>_<users>.{md,json}.
+Writes benchmarks/results/compare_retrieval_<data folder's name>_<users>[_<name>].{md,json}.
 """
 
 from __future__ import annotations
@@ -110,6 +111,9 @@ def main() -> None:
     parser.add_argument("--data", type=Path, required=True, help="a data folder, built")
     parser.add_argument("--users", type=int, default=8_192)
     parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument(
+        "--name", help="results as compare_retrieval_<data>_<users>_<name>, not over the last"
+    )
     args = parser.parse_args()
     sides = [("before", args.before.resolve()), ("after", REPO)]
     rows = []
@@ -144,7 +148,8 @@ def main() -> None:
             "rows differing: (user, film, rank) rows one side proposed and the other did not.",
         ]
     )
-    write_results(f"compare_retrieval_{name}_{args.users}", rows, report + "\n")
+    suffix = f"_{args.name}" if args.name else ""
+    write_results(f"compare_retrieval_{name}_{args.users}{suffix}", rows, report + "\n")
 
 
 if __name__ == "__main__":
