@@ -25,7 +25,8 @@
     movie_id) and the first `retrieval_candidates` per request. A user without history gets popularity.
 
     Audiences and co-viewings come from the point-in-time interval histories
-    (int_movie_viewer_histories_accumulated, int_movie_pair_histories_accumulated), so
+    (int_movie_viewer_histories_accumulated, int_movie_pair_histories_accumulated, through
+    the film-level half), so
     requests at many different moments (one per user, as re-ranker training asks) cost
     about as much as their films' neighbourhoods, not a rebuild of co-viewing per moment.
     The film-level half (ml_retrieval_audiences, ml_retrieval_neighbours) runs before this
