@@ -34,6 +34,10 @@
     keeps it selected wherever this view is.
 -#}
 
+{#- each retriever as a number, its place in the tie order: a narrow key for the window
+    that ranks each retriever's films per request -#}
+{%- set retrievers = {'ease': 0, 'knn': 1, 'user_knn': 2, 'popular': 3, 'recent': 4, 'genre': 5} %}
+
 -- depends_on: {{ ref('ml_retrieval_audiences') }}
 -- depends_on: {{ ref('ml_retrieval_neighbours') }}
 
@@ -74,7 +78,7 @@ knn_scores as (
         histories.user_id,
         histories.requested_at,
         neighbours.other_movie_id as movie_id,
-        'knn' as retriever,
+        {{ retrievers['knn'] }} as retriever,
         {{ exact_sum('neighbours.similarity') }} as score
     from histories
     inner join neighbours
@@ -93,7 +97,7 @@ ease_scores as (
         histories.user_id,
         histories.requested_at,
         item_weights.other_movie_id as movie_id,
-        'ease' as retriever,
+        {{ retrievers['ease'] }} as retriever,
         {{ exact_sum('item_weights.weight') }} as score
     from histories
     inner join item_weights
@@ -168,22 +172,43 @@ shared_films as (
         other_views.user_id
 ),
 
+-- each of those viewers' film count at the moment, looked up once per (viewer, moment)
+-- rather than once per requesting user who shares a film with them
+pool_moments as (
+    select distinct
+        other_user_id,
+        requested_at
+    from shared_films
+),
+
+pool_film_counts as (
+    select
+        pool_moments.other_user_id,
+        pool_moments.requested_at,
+        other_films.prior_films
+    from pool_moments
+    inner join pool_film_histories as other_films
+        on
+            pool_moments.other_user_id = other_films.user_id
+            and {{ interval_holds('other_films', 'pool_moments.requested_at') }}
+),
+
 user_similarities as (
     select
         shared_films.user_id,
         shared_films.requested_at,
         shared_films.other_user_id,
         shared_films.shared_films
-        / sqrt(history_sizes.films * other_films.prior_films) as similarity
+        / sqrt(history_sizes.films * pool_film_counts.prior_films) as similarity
     from shared_films
     inner join history_sizes
         on
             shared_films.user_id = history_sizes.user_id
             and shared_films.requested_at = history_sizes.requested_at
-    inner join pool_film_histories as other_films
+    inner join pool_film_counts
         on
-            shared_films.other_user_id = other_films.user_id
-            and {{ interval_holds('other_films', 'shared_films.requested_at') }}
+            shared_films.other_user_id = pool_film_counts.other_user_id
+            and shared_films.requested_at = pool_film_counts.requested_at
 ),
 
 -- each requesting user's nearest viewers, and their similarities' total
@@ -213,7 +238,7 @@ user_knn_scores as (
         neighbour_users.user_id,
         neighbour_users.requested_at,
         neighbour_views.movie_id,
-        'user_knn' as retriever,
+        {{ retrievers['user_knn'] }} as retriever,
         {{ exact_sum('neighbour_users.similarity') }}
         / max(neighbour_users.neighbourhood_similarity) as score
     from neighbour_users
@@ -249,7 +274,7 @@ popularity_scores as (
         history_sizes.user_id,
         history_sizes.requested_at,
         film_ranks.movie_id,
-        'popular' as retriever,
+        {{ retrievers['popular'] }} as retriever,
         cast(film_ranks.viewers as {{ dbt.type_float() }}) as score
     from history_sizes
     inner join film_ranks
@@ -262,7 +287,7 @@ popularity_scores as (
         history_sizes.user_id,
         history_sizes.requested_at,
         film_ranks.movie_id,
-        'recent' as retriever,
+        {{ retrievers['recent'] }} as retriever,
         cast(film_ranks.recent_viewers as {{ dbt.type_float() }}) as score
     from history_sizes
     inner join film_ranks
@@ -343,7 +368,7 @@ genre_scores as (
         genre_shares.user_id,
         genre_shares.requested_at,
         genre_film_ranks.movie_id,
-        'genre' as retriever,
+        {{ retrievers['genre'] }} as retriever,
         max(genre_shares.genre_share * genre_film_ranks.viewers) as score
     from genre_shares
     inner join history_sizes
@@ -402,21 +427,23 @@ merged as (
         requested_at,
         movie_id,
         min(retriever_rank) as best_rank,
-        min(
-            case retriever
-                when 'ease' then 0 when 'knn' then 1 when 'user_knn' then 2
-                when 'popular' then 3 when 'recent' then 4 else 5
-            end
-        ) as first_retriever,
-        max(case when retriever = 'ease' then score end) as ease_score,
-        min(case when retriever = 'ease' then retriever_rank end) as ease_rank,
-        max(case when retriever = 'knn' then score end) as knn_score,
-        min(case when retriever = 'knn' then retriever_rank end) as knn_rank,
-        max(case when retriever = 'user_knn' then score end) as user_knn_score,
-        min(case when retriever = 'user_knn' then retriever_rank end) as user_knn_rank,
-        min(case when retriever = 'popular' then retriever_rank end) as popularity_rank,
-        min(case when retriever = 'recent' then retriever_rank end) as recent_popularity_rank,
-        min(case when retriever = 'genre' then retriever_rank end) as genre_rank
+        min(retriever) as first_retriever,
+        max(case when retriever = {{ retrievers['ease'] }} then score end) as ease_score,
+        min(case when retriever = {{ retrievers['ease'] }} then retriever_rank end)
+            as ease_rank,
+        max(case when retriever = {{ retrievers['knn'] }} then score end) as knn_score,
+        min(case when retriever = {{ retrievers['knn'] }} then retriever_rank end)
+            as knn_rank,
+        max(case when retriever = {{ retrievers['user_knn'] }} then score end)
+            as user_knn_score,
+        min(case when retriever = {{ retrievers['user_knn'] }} then retriever_rank end)
+            as user_knn_rank,
+        min(case when retriever = {{ retrievers['popular'] }} then retriever_rank end)
+            as popularity_rank,
+        min(case when retriever = {{ retrievers['recent'] }} then retriever_rank end)
+            as recent_popularity_rank,
+        min(case when retriever = {{ retrievers['genre'] }} then retriever_rank end)
+            as genre_rank
     from retriever_ranks
     where retriever_rank <= {{ var('retrieval_candidates') }}
     group by
