@@ -135,12 +135,14 @@ def main() -> None:
         (">rows differing", "differing"),
     ]
     name = args.data.resolve().name
+    options = f"--users {args.users} --rounds {args.rounds}"
+    options += f" --name {args.name}" if args.name else ""
     report = "\n".join(
         [
             f"Retrieval, side by side, {datetime.now(UTC):%Y-%m-%d}, {machine()}",
             "",
             f"Command: `python -m benchmarks.compare_retrieval BEFORE --data {name} "
-            f"--users {args.users}` (data: `{name}`, the first {args.users:,} users, "
+            f"{options}` (data: `{name}`, the first {args.users:,} users, "
             "memory_limit 2 GiB)",
             "",
             *markdown_table(columns, rows),
