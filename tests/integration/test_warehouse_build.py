@@ -379,8 +379,15 @@ def test_retrieval_is_the_same_whatever_the_chunks_and_threads(
         whole = pl.DataFrame(retrieved(con)).sort(keys)
         con.execute("set threads = 4")
         # two requests per user: 41 per chunk is 20 users, so 15 chunks
-        assert retrieve(con, requests, {}, requests_per_chunk=41) == kept
+        heard: list[str] = []
+        assert retrieve(con, requests, {}, requests_per_chunk=41, progress=heard.append) == kept
         chunked = pl.DataFrame(retrieved(con)).sort(keys)
+    # one line per chunk (many moments: no film-level half computed once beforehand)
+    assert [line.split(":")[0] for line in heard] == [
+        f"retrieval chunk {n}/15" for n in range(1, 16)
+    ]
+    assert heard[0].startswith("retrieval chunk 1/15: 20 users in ")
+    assert heard[-1].startswith(f"retrieval chunk 15/15: {N_USERS - 14 * 20} users in ")
     assert kept > N_USERS
     assert whole["requested_at"].n_unique() > 1
     assert whole["knn_score"].drop_nulls().len() > N_USERS

@@ -173,12 +173,13 @@ def _retrieve(
     as_of: datetime | None,
     settings: RecommendSettings,
     candidates: pa.Table | None,
+    progress: Progress,
 ) -> int:
     """Make scoring.retrieved_candidates hold retrieval's candidates for `user_ids` at the
     moments they are scored at, computed once for all chunks (or `candidates`, when
     given). Returns the most candidates any user got."""
     if candidates is None:
-        request_retrieval(con, user_ids, as_of, settings.at_latest_viewing)
+        request_retrieval(con, user_ids, as_of, settings.at_latest_viewing, progress)
     else:
         keep_retrieved(con, candidates)
     (most,) = con.execute(
@@ -205,7 +206,7 @@ def rank_users(
     stages: dict[str, float] = {}
     ids = list(user_ids) if user_ids is not None else every_user(con)
     if settings.source == "retrieval":
-        films_per_user = _retrieve(con, ids, as_of, settings, candidates)
+        films_per_user = _retrieve(con, ids, as_of, settings, candidates, progress)
         stages["retrieve"] = time.perf_counter() - started
         progress(f"retrieved at most {films_per_user:,} candidate films per user")
     elif settings.source == "shortlist":

@@ -13,7 +13,8 @@ features read each retriever's rank and score.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
 import duckdb
@@ -122,6 +123,7 @@ def retrieve(
     select_sql: str,
     params: Mapping[str, object],
     requests_per_chunk: int | None = None,
+    progress: Callable[[str], None] = lambda _: None,
 ) -> int:
     """Make scoring.retrieved_candidates (where the features read them) hold
     ml_retrieval_candidates for the (user_id, requested_at) rows of `select_sql`
@@ -129,7 +131,8 @@ def retrieve(
     `retrieval_candidates` per request. Computed a chunk of users at a time, about
     `requests_per_chunk` requests each (default: from the connection's memory_limit,
     `settings.memory`); a request's candidates do not depend on the others in its chunk.
-    Returns how many candidates were kept; `retrieved` reads them.
+    Returns how many candidates were kept; `retrieved` reads them. `progress` hears a line
+    per chunk (and one for the film-level half when it is computed once).
 
     The film-level half (`FILM_LEVEL_HALF`: every film's audience and each history film's
     nearest films at the moment) depends on films and moments only. When every request
@@ -151,9 +154,13 @@ def retrieve(
     step = max(1, per_chunk // max(1, int(most)))
     con.execute("delete from scoring.retrieved_candidates")
     if moments <= 1:
+        started = time.perf_counter()
         _request_retrieval(con, 0, int(users))
         _keep_film_level_half(con)
-    for first in range(0, int(users), step):
+        progress(f"retrieval's film-level half in {time.perf_counter() - started:.1f} s")
+    chunks = -(-int(users) // step)
+    for number, first in enumerate(range(0, int(users), step), start=1):
+        started = time.perf_counter()
         _request_retrieval(con, first, first + step)
         if moments > 1:
             _keep_film_level_half(con)
@@ -161,6 +168,10 @@ def retrieve(
             "insert into scoring.retrieved_candidates by name select user_id, movie_id, "
             f"requested_at, candidate_rank, {', '.join(RETRIEVED_COLUMNS)} "
             "from ml.ml_retrieval_candidates"
+        )
+        progress(
+            f"retrieval chunk {number}/{chunks}: {min(step, int(users) - first):,} users "
+            f"in {time.perf_counter() - started:.1f} s"
         )
     for table, _, _ in FILM_LEVEL_HALF:
         con.execute(f"delete from scoring.{table}")
@@ -215,6 +226,7 @@ def request_retrieval(
     user_ids: Sequence[int],
     as_of: datetime | None = None,
     at_latest_viewing: bool = False,
+    progress: Callable[[str], None] = lambda _: None,
 ) -> int:
     """`retrieve` for `user_ids` at the moments scoring would serve them (`as_of`, or just
     after each user's latest viewing before it); returns the candidates kept."""
@@ -224,7 +236,7 @@ def request_retrieval(
         {"user_ids": list(user_ids)},
     )
     moments = _user_moments(con, as_of, at_latest_viewing)
-    kept = retrieve(con, f"select user_id, requested_at from {moments}", {})
+    kept = retrieve(con, f"select user_id, requested_at from {moments}", {}, progress=progress)
     con.execute(f"drop table {moments}")
     return kept
 
