@@ -10,8 +10,14 @@
 
     Optional raw attributes that are NULL take the defaults documented on
     ml_training_features (0, or film age 0 for an unknown release year).
+
+    The film-level signals (each requested film's views at the moment and at the recent
+    window's start) depend on films and moments only. `film_signals`, when given, is a
+    relation holding them for every requested (film, moment), computed by
+    `film_signal_ctes` beforehand (ml_scoring_film_signals, kept once per run and moment by
+    the scorer); otherwise they are computed here from the requests, with the same macro.
 -#}
-{% macro feature_ctes(requests) -%}
+{% macro feature_ctes(requests, film_signals=none) -%}
 feature_users as (
     select * from {{ ref('dim_users') }}
 ),
@@ -38,12 +44,6 @@ feature_user_histories as (
 
 feature_user_genre_histories as (
     select * from {{ ref('int_user_genre_histories_accumulated') }}
-),
-
--- read twice (the film's viewings now and at the window's start): inlined, not
--- materialised whole once per query (macros/portable.sql)
-feature_movie_histories as {{ not_materialized() }} (
-    select * from {{ ref('int_movie_histories_accumulated') }}
 ),
 
 -- retrieval's proposals of the current run, with each retriever's rank and score
@@ -96,6 +96,7 @@ genre_signals as (
         request_keys.requested_at
 ),
 
+{% if film_signals is none -%}
 request_films as (
     select distinct
         movie_id,
@@ -103,47 +104,12 @@ request_films as (
     from {{ requests }}
 ),
 
--- the film's viewings before the request, and at the start of the recent window before it
--- (each joined on its own, so each join builds on the requested films, not on the history)
-film_views_now as (
-    select
-        request_films.movie_id,
-        request_films.requested_at,
-        coalesce(now_history.prior_interactions, 0) as prior_views
-    from request_films
-    left join feature_movie_histories as now_history
-        on
-            request_films.movie_id = now_history.movie_id
-            and {{ interval_holds('now_history', 'request_films.requested_at') }}
-),
-
-film_views_before_window as (
-    select
-        request_films.movie_id,
-        request_films.requested_at,
-        coalesce(window_history.prior_interactions, 0) as prior_views
-    from request_films
-    left join feature_movie_histories as window_history
-        on
-            request_films.movie_id = window_history.movie_id
-            and {{ interval_holds(
-                'window_history',
-                dbt.dateadd('day', -var('recent_popularity_days'), 'request_films.requested_at')
-            ) }}
-),
-
+{{ film_signal_ctes('request_films') }}
+{%- else -%}
 film_signals as (
-    select
-        film_views_now.movie_id,
-        film_views_now.requested_at,
-        film_views_now.prior_views as film_prior_views,
-        film_views_now.prior_views - film_views_before_window.prior_views as film_recent_views
-    from film_views_now
-    inner join film_views_before_window
-        on
-            film_views_now.movie_id = film_views_before_window.movie_id
-            and film_views_now.requested_at = film_views_before_window.requested_at
+    select * from {{ film_signals }}
 ),
+{%- endif %}
 
 user_signals as (
     select
@@ -256,6 +222,90 @@ features as (
             {{ requests }}.user_id = feature_retrieved.user_id
             and {{ requests }}.movie_id = feature_retrieved.movie_id
             and {{ requests }}.requested_at = feature_retrieved.requested_at
+),
+{%- endmacro %}
+
+
+{#-
+    The film-level signals of `request_films` (a CTE of distinct (movie_id, requested_at)):
+    CTEs ending with `film_signals as (...)` and a trailing comma, holding the film's views
+    strictly before the moment (`film_prior_views`) and within the recent window before it
+    (`film_recent_views`). Used by `feature_ctes`, and by ml_scoring_film_signals to compute
+    them once per scoring run.
+-#}
+{% macro film_signal_ctes(request_films) -%}
+-- read twice (the film's viewings now and at the window's start): inlined, not
+-- materialised whole once per query (macros/portable.sql)
+feature_movie_histories as {{ not_materialized() }} (
+    select * from {{ ref('int_movie_histories_accumulated') }}
+),
+
+-- the film's viewings before the request, and at the start of the recent window before it
+-- (each joined on its own, so each join builds on the requested films, not on the history)
+film_views_now as (
+    select
+        {{ request_films }}.movie_id,
+        {{ request_films }}.requested_at,
+        coalesce(now_history.prior_interactions, 0) as prior_views
+    from {{ request_films }}
+    left join feature_movie_histories as now_history
+        on
+            {{ request_films }}.movie_id = now_history.movie_id
+            and {{ interval_holds('now_history', request_films ~ '.requested_at') }}
+),
+
+film_views_before_window as (
+    select
+        {{ request_films }}.movie_id,
+        {{ request_films }}.requested_at,
+        coalesce(window_history.prior_interactions, 0) as prior_views
+    from {{ request_films }}
+    left join feature_movie_histories as window_history
+        on
+            {{ request_films }}.movie_id = window_history.movie_id
+            and {{ interval_holds(
+                'window_history',
+                dbt.dateadd(
+                    'day', -var('recent_popularity_days'), request_films ~ '.requested_at'
+                )
+            ) }}
+),
+
+film_signals as (
+    select
+        film_views_now.movie_id,
+        film_views_now.requested_at,
+        film_views_now.prior_views as film_prior_views,
+        film_views_now.prior_views - film_views_before_window.prior_views as film_recent_views
+    from film_views_now
+    inner join film_views_before_window
+        on
+            film_views_now.movie_id = film_views_before_window.movie_id
+            and film_views_now.requested_at = film_views_before_window.requested_at
+),
+{%- endmacro %}
+
+
+{#-
+    The moment of each scoring request of `scoring_requests` (a CTE of user_id, movie_id,
+    requested_at): CTEs ending with `scoring_moments as (...)` and a trailing comma. A
+    request's own moment (an evaluation cut-off, or a user's latest viewing) when it
+    carries one, else the default (`scoring_as_of`, below).
+-#}
+{% macro scoring_moment_ctes(scoring_requests) -%}
+default_moment as (
+    select {{ scoring_as_of('max(interacted_at)') }} as requested_at
+    from {{ ref('fct_interactions') }}
+),
+
+scoring_moments as (
+    select
+        {{ scoring_requests }}.user_id,
+        {{ scoring_requests }}.movie_id,
+        coalesce({{ scoring_requests }}.requested_at, default_moment.requested_at)
+            as requested_at
+    from {{ scoring_requests }}
+    cross join default_moment
 ),
 {%- endmacro %}
 

@@ -22,6 +22,7 @@ from movierec.warehouse import (
     RETRIEVED_COLUMNS,
     append_rows,
     feature_matrix,
+    keep_spark_film_signals,
     replace_rows,
     spark_sql,
 )
@@ -81,6 +82,7 @@ def rank_on_spark(
         "scoring.scoring_requests",
         "select user_id, movie_id, cast(null as timestamp) as requested_at from requested_pairs",
     )
+    keep_spark_film_signals(session)
     scores = score_partitions(session.table("ml.ml_scoring_features"), model, columns).cache()
     scores.createOrReplaceTempView("scores")
     counted = session.sql("select count(*), max(requested_at) from scores").first()

@@ -20,6 +20,7 @@ from movierec.warehouse import (
     append_rows,
     feature_matrix,
     float32_select,
+    keep_spark_film_signals,
     replace_rows,
     spark_sql,
 )
@@ -76,6 +77,7 @@ def spark_probe_rows(
         "select users.user_id, movies.movie_id, cast(null as timestamp) as requested_at "
         "from probe_users as users cross join core.dim_movies as movies",
     )
+    keep_spark_film_signals(session)
     table = session.sql(
         f"select user_id, {float32_select(columns)} from ml.ml_scoring_features "
         "order by user_id, movie_id"

@@ -32,6 +32,7 @@ from movierec.warehouse.incremental import (
 from movierec.warehouse.requests import (
     FILM_LEVEL_HALF,
     RETRIEVED_COLUMNS,
+    keep_film_signals,
     keep_retrieved,
     probe_users,
     request_all_films,
@@ -44,6 +45,7 @@ from movierec.warehouse.requests import (
 from movierec.warehouse.spark import (
     append_rows,
     copy_table_files,
+    keep_spark_film_signals,
     read_spark_table,
     replace_rows,
     require_java,
@@ -78,7 +80,9 @@ __all__ = [
     "feature_matrix",
     "feature_windows",
     "float32_select",
+    "keep_film_signals",
     "keep_retrieved",
+    "keep_spark_film_signals",
     "memory_limit",
     "output_tables",
     "parse_feature_contract",

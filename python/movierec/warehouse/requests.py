@@ -8,7 +8,9 @@ same SQL that built the training rows. A request carries the moment to score at:
 `at_latest_viewing` the user's own latest viewing before `as_of` (just after it). Every
 request replaces the previous ones. Retrieval requests take their moments from the same
 rule, and retrieval's proposals are kept in `scoring.retrieved_candidates`, where the
-features read each retriever's rank and score.
+features read each retriever's rank and score. The film-level half of the features (each
+requested film's views at the moment) is kept in `scoring.film_signals` as requests
+arrive, once per film and moment (`keep_film_signals`).
 """
 
 from __future__ import annotations
@@ -62,8 +64,24 @@ def request_pairs(
     )
     con.execute("drop table requested_pairs")
     con.execute(f"drop table {moments}")
+    keep_film_signals(con)
     (count,) = con.execute("select count(*) from scoring.scoring_requests").fetchall()[0]
     return int(count)
+
+
+FILM_SIGNAL_COLUMNS = "movie_id, requested_at, film_prior_views, film_recent_views"
+
+
+def keep_film_signals(con: duckdb.DuckDBPyConnection) -> None:
+    """Add to scoring.film_signals, where ml_scoring_features reads them, the film-level
+    signals of the current scoring requests' (film, moment) pairs it lacks
+    (ml_scoring_film_signals). They depend on films and moments only, so the chunks of a
+    run after the first compute few or none. What is kept stays valid until the viewings
+    change, which only a dbt invocation does, and every dbt invocation empties the table."""
+    con.execute(
+        f"insert into scoring.film_signals by name select {FILM_SIGNAL_COLUMNS} "
+        "from ml.ml_scoring_film_signals"
+    )
 
 
 def request_all_films(

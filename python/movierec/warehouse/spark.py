@@ -151,6 +151,14 @@ def append_rows(session: SparkSession, table: str, rows: pa.Table) -> None:
     session.catalog.dropTempView("appended_rows")
 
 
+def keep_spark_film_signals(session: SparkSession) -> None:
+    """`keep_film_signals` (warehouse/requests.py) on Spark: add the current scoring
+    requests' film-level signals that scoring.film_signals lacks, collected first (at most
+    films x moments rows), since the view reads the table they are added to."""
+    missing = session.table("ml.ml_scoring_film_signals").toArrow()
+    append_rows(session, "scoring.film_signals", missing)
+
+
 def spark_query(session: SparkSession) -> Callable[[str], list[tuple[Any, ...]]]:
     """SQL in, rows out, on `session` (the audit's `Query`)."""
     return lambda sql: [tuple(row) for row in session.sql(sql).collect()]

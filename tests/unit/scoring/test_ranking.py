@@ -68,6 +68,12 @@ def con() -> duckdb.DuckDBPyConnection:
         "create table scoring.scoring_requests "
         "(user_id bigint, movie_id bigint, requested_at timestamp)"
     )
+    # the features' film-level half, which this view does not read: nothing to keep
+    con.execute(
+        "create table scoring.film_signals (movie_id bigint, requested_at timestamp, "
+        "film_prior_views bigint, film_recent_views bigint)"
+    )
+    con.execute("create view ml.ml_scoring_film_signals as from scoring.film_signals limit 0")
     con.execute(
         """
         create view ml.ml_scoring_features as

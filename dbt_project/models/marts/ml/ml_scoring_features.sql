@@ -12,25 +12,13 @@ movies as (
     select * from {{ ref('dim_movies') }}
 ),
 
-interactions as (
-    select * from {{ ref('fct_interactions') }}
+-- the requested films' signals at their moments, kept by the scorer before it reads this
+-- view (ml_scoring_film_signals computes them; warehouse/requests.py)
+kept_film_signals as (
+    select * from {{ ref('stg_scoring__film_signals') }}
 ),
 
-default_moment as (
-    select {{ scoring_as_of('max(interacted_at)') }} as requested_at
-    from interactions
-),
-
--- each request's own moment (an evaluation cut-off, or a user's latest viewing), else the
--- default
-scoring_moments as (
-    select
-        scoring_requests.user_id,
-        scoring_requests.movie_id,
-        coalesce(scoring_requests.requested_at, default_moment.requested_at) as requested_at
-    from scoring_requests
-    cross join default_moment
-),
+{{ scoring_moment_ctes('scoring_requests') }}
 
 -- when each user first viewed each film
 first_views as (
@@ -57,7 +45,7 @@ requests as (
         or first_views.first_viewed_at >= scoring_moments.requested_at
 ),
 
-{{ feature_ctes('requests') }}
+{{ feature_ctes('requests', film_signals='kept_film_signals') }}
 
 final as (
     select * from features
