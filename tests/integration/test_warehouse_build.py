@@ -420,3 +420,50 @@ def test_scored_pairs_see_retrievals_ranks_at_their_own_moment(
             con.unregister("proposed")
             assert (mismatched, scored) == (0, candidates.num_rows)
             assert (moments > 1) == at_latest_viewing
+
+
+def test_scoring_reads_kept_film_signals_equal_to_the_training_rows_own(
+    warehouse: Paths, tmp_path: Path
+) -> None:
+    """The scorer keeps each requested film's signals once per (film, moment)
+    (scoring.film_signals, from ml_scoring_film_signals) and ml_scoring_features reads them
+    there; ml_sampled_features, as training does, computes them inline. For three chunks of
+    requests (at the default moment, at each user's latest viewing, at the default moment
+    again) every scored pair has the same features both ways, and a chunk adds only the
+    (film, moment) pairs not kept yet."""
+    copy = tmp_path / "w.duckdb"
+    shutil.copy(warehouse.warehouse_path, copy)
+    chunks = (
+        ("user_id % 3 = 0 and movie_id <= 40", False),
+        ("user_id % 3 = 1 and movie_id <= 40", True),
+        ("user_id % 3 = 2", False),
+    )
+    kept_per_chunk = []
+    with duckdb.connect(str(copy)) as con:
+        for where, at_latest_viewing in chunks:
+            select = (
+                "select user_id, movie_id from core.dim_users cross join core.dim_movies "
+                f"where {where}"
+            )
+            request_pairs(con, select, {}, None, at_latest_viewing)
+            scored = con.sql("select * from ml.ml_scoring_features order by all").pl()
+            con.execute("delete from scoring.sampled_requests")
+            con.execute(
+                "insert into scoring.sampled_requests by name "
+                "select user_id, movie_id, requested_at from ml.ml_scoring_features"
+            )
+            computed = con.sql("select * from ml.ml_sampled_features order by all").pl()
+            assert scored.height > 1000
+            assert scored.equals(computed.select(scored.columns))
+            kept_per_chunk.append(
+                con.execute(
+                    "select count(*), count(distinct (movie_id, requested_at)), "
+                    "count(distinct requested_at) from scoring.film_signals"
+                ).fetchall()[0]
+            )
+    first, second, third = kept_per_chunk
+    assert first == (40, 40, 1)
+    assert second[0] == second[1]  # each (film, moment) kept once
+    assert second[2] > 50  # a moment per user of the second chunk
+    # the default moment's films 1-40 were kept by the first chunk: only 41-60 are new
+    assert third == (second[0] + N_MOVIES - 40, second[0] + N_MOVIES - 40, second[2])
