@@ -152,7 +152,7 @@ def test_every_model_is_documented_and_tested(warehouse: Paths, tmp_path: Path) 
         for dep in node["depends_on"]["nodes"]
     } | {test["depends_on"]["nodes"][0] for test in manifest.get("unit_tests", {}).values()}
     models = {k: v for k, v in manifest["nodes"].items() if v["resource_type"] == "model"}
-    assert len(models) == 48
+    assert len(models) == 50
     for key, model in models.items():
         assert model["description"].strip(), f"{key} has no description"
         assert key in tested, f"{key} has no test"
@@ -180,12 +180,13 @@ def test_dbt_unit_tests_pass_outside_the_nightly(
     run_dbt(copy, ["test", "--select", "test_type:unit", "--target-path", str(tmp_path)])
     ran = json.loads((tmp_path / "run_results.json").read_text())["results"]
     results = [r for r in ran if r["unique_id"].startswith("unit_test.")]  # not the hook
-    assert len(results) == 21
+    assert len(results) == 22
     assert {r["status"] for r in results} == {"pass"}
     assert {r["unique_id"].split(".")[2] for r in results} >= {
         "ml_retrieval_candidates",
         "int_masked_viewings",
         "ml_training_features",
+        "ml_scoring_film_signals",
     }
 
 
