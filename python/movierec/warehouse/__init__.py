@@ -32,7 +32,6 @@ from movierec.warehouse.incremental import (
 from movierec.warehouse.requests import (
     FILM_LEVEL_HALF,
     RETRIEVED_COLUMNS,
-    keep_film_signals,
     keep_retrieved,
     probe_users,
     request_all_films,
@@ -80,7 +79,6 @@ __all__ = [
     "feature_matrix",
     "feature_windows",
     "float32_select",
-    "keep_film_signals",
     "keep_retrieved",
     "keep_spark_film_signals",
     "memory_limit",
