@@ -40,10 +40,10 @@ cold_users as (
             row_number() over (
                 order by hash(user_id, {{ var('training_mask_seed') }}), user_id
             ) as draw,
-            count(*) over () as viewer_count
+            count(*) over () as users
         from viewers
     ) as drawn_users
-    where draw <= floor(viewer_count * {{ var('training_cold_share') }})
+    where draw <= floor(users * {{ var('training_cold_share') }})
 ),
 
 drawn as (
@@ -53,8 +53,7 @@ drawn as (
         films.first_viewed_at,
         row_number() over (
             partition by films.user_id
-            order by
-                hash(films.user_id, films.movie_id, {{ var('training_mask_seed') }}),
+            order by hash(films.user_id, films.movie_id, {{ var('training_mask_seed') }}),
                 films.movie_id
         ) as draw,
         count(*) over (partition by films.user_id) as films,
