@@ -361,46 +361,6 @@ def test_masked_training_learns_the_hidden_films_in_a_world_without_them(
     assert prior.tolist() == [by_user[u] for u in rows.user_ids.tolist()]
 
 
-def test_masked_world_shows_newcomers_to_learn_from(warehouse: Paths, tmp_path: Path) -> None:
-    """With `cold_share` 0.1 the masked world hides every film of a tenth of the viewers
-    (30 of 300): they join the training rows as users without history, with the popular,
-    recent and genre films retrieval gives newcomers, positive where they chose them. With
-    0 (the default) every training row's user has a visible viewing."""
-    copy = tmp_path / "w.duckdb"
-    shutil.copy(warehouse.warehouse_path, copy)
-    paths = replace(warehouse, warehouse_path=copy)
-    contract = parse_feature_contract(warehouse.ml_features_yml.read_text())
-    prior = contract.features.index("user_prior_interactions")
-    newcomers = {}
-    with duckdb.connect(str(copy)) as con:
-        (viewers,) = con.execute(
-            "select count(distinct user_id) from core.fct_interactions"
-        ).fetchall()[0]
-        for cold_share in (0.0, 0.1):
-            mode = TrainingMode(
-                mode="implicit", negative_sampling="masked", sampling_seed=3, cold_share=cold_share
-            )
-            with training_world(paths, mode, lambda _: None) as masked:
-                assert masked is not None
-                rows = training_rows(con, contract, contract.features, mode, masked=masked)
-                (unseen,) = masked.execute(
-                    "select count(distinct user_id) from intermediate.int_masked_viewings as h "
-                    "where not exists (select 1 from core.fct_interactions as f "
-                    "where f.user_id = h.user_id)"
-                ).fetchall()[0]
-            cold = rows.features[:, prior] == 0
-            newcomers[cold_share] = (
-                unseen,
-                len(set(rows.user_ids[cold].tolist())),
-                int(rows.labels[cold].sum()),
-            )
-    assert viewers == N_USERS
-    assert newcomers[0.0] == (0, 0, 0)
-    hidden_whole, trained_on, chosen = newcomers[0.1]
-    assert hidden_whole == trained_on == N_USERS // 10
-    assert chosen > 0
-
-
 def test_retrieval_is_the_same_whatever_the_chunks_and_threads(
     warehouse: Paths, tmp_path: Path
 ) -> None:

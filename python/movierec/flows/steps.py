@@ -71,11 +71,7 @@ def training_world(
         yield None
         return
     world = replace(paths, warehouse_path=paths.warehouse_path.with_name("masked.duckdb"))
-    mask = {
-        "training_mask_share": mode.mask_share,
-        "training_cold_share": mode.cold_share,
-        "training_mask_seed": mode.sampling_seed,
-    }
+    mask = {"training_mask_share": mode.mask_share, "training_mask_seed": mode.sampling_seed}
     try:
         started = time.perf_counter()
         selected = ["--select", "+ml_retrieval_candidates", "+ml_sampled_features"]
@@ -83,10 +79,9 @@ def training_world(
         # next dbt command parse the project again
         own = ["--target-path", str(paths.data_dir / "dbt" / "masked-target")]
         run_dbt(world, ["run", *selected, *own], variables=mask)
-        cold = f", every film of {mode.cold_share:.0%} of users" if mode.cold_share else ""
         progress(
-            f"built the masked world ({mode.mask_share:.0%} of each user's films hidden{cold}) "
-            f"in {time.perf_counter() - started:.1f} s"
+            f"built the masked world ({mode.mask_share:.0%} of each user's films hidden) in "
+            f"{time.perf_counter() - started:.1f} s"
         )
         with connect(world) as masked:
             fit_item_weights(masked, mode, progress, until)

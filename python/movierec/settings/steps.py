@@ -130,8 +130,7 @@ class TrainingMode:
     `negative_sampling = "retrieval"`, retrieval's candidates at two moments per user,
     labelled by whether the user went on to view them (`negatives_per_positive` unused);
     or, with `"masked"`, retrieval's candidates in a world that hides `mask_share` of each
-    user's films, and every film of a `cold_share` of users (newcomers to learn from),
-    labelled by whether they are hidden ones.
+    user's films, labelled by whether they are hidden ones.
 
     Viewing-based rows (explicit, and implicit's uniform or popularity positives) are
     bounded: beyond `max_rows` viewings, training takes the newest `recent_share` of
@@ -145,7 +144,6 @@ class TrainingMode:
     negative_sampling: NegativeSampling = "uniform"
     sampling_seed: int = 7
     mask_share: float = 0.25
-    cold_share: float = 0.0  # masked: the share of users whose every film is hidden
     max_rows: int = MAX_TRAINING_ROWS
     recent_share: float = 0.5
     ease_lambda: float = 0.0  # > 0: fit EASE's item weights for retrieval (docs/scoring.md)
@@ -165,8 +163,6 @@ class TrainingMode:
         )
         if not 0 < self.mask_share < 1:
             raise SettingsError(f"mask_share must lie strictly between 0 and 1: {self}")
-        if not 0 <= self.cold_share < 1:
-            raise SettingsError(f"cold_share must lie in [0, 1): {self}")
         if self.negatives_per_positive < 1:
             raise SettingsError(f"negatives_per_positive must be at least 1: {self}")
         if self.max_rows < 0:
@@ -194,8 +190,6 @@ class TrainingMode:
             del values["max_rows"], values["recent_share"]
         if self.negative_sampling != "masked":
             del values["mask_share"]
-        if self.negative_sampling != "masked" or not self.cold_share:
-            del values["cold_share"]  # a record from before cold users reads as 0
         return values
 
     @classmethod

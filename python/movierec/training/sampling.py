@@ -213,15 +213,12 @@ def masked_rows(
     columns: tuple[str, ...],
     until: datetime | None = None,
     at_latest_viewing: bool = False,
-    newcomers: bool = False,
 ) -> TrainingRows:
     """Retrieval's candidates in the masked world `masked` for each user with a hidden film
     first viewed before `until`, at `until` (NULL: the default scoring moment) or, with
     `at_latest_viewing`, just after their latest visible viewing; labelled chosen when the
-    candidate is one of their hidden films (masked_candidates.sql). A user with no visible
-    viewing by then is asked only with `newcomers` (a world that hides every film of some
-    users), at `until`, as scoring serves a user without history."""
-    params = {"until": until, "at_latest_viewing": at_latest_viewing, "newcomers": newcomers}
+    candidate is one of their hidden films (masked_candidates.sql)."""
+    params = {"until": until, "at_latest_viewing": at_latest_viewing}
     retrieve(masked, _sql("masked_moments"), params)
     masked.execute(_sql("masked_candidates"), {"until": until})
     return _candidate_rows(masked, columns)
@@ -272,7 +269,7 @@ def training_rows(
     if mode.mode == "implicit" and mode.negative_sampling == "masked":
         if masked is None:
             raise SettingsError('negative_sampling = "masked" trains in a masked world: none given')
-        return masked_rows(masked, columns, until, at_latest_viewing, mode.cold_share > 0)
+        return masked_rows(masked, columns, until, at_latest_viewing)
     if mode.mode == "implicit" and mode.negative_sampling == "retrieval":
         return retrieval_rows(con, columns, mode, until)
     viewings = viewing_rows(con, contract, columns, until, mode)

@@ -146,14 +146,6 @@ def test_modes_are_validated_and_recorded() -> None:
     for share in (0.0, 1.0):
         with pytest.raises(ValueError, match="mask_share must lie strictly between 0 and 1"):
             TrainingMode(mode="implicit", negative_sampling="masked", mask_share=share)
-    # newcomers: recorded when some users are hidden whole, so older records read as none
-    assert "cold_share" not in masked.as_dict()
-    cold = TrainingMode(mode="implicit", negative_sampling="masked", cold_share=0.1)
-    assert cold.as_dict()["cold_share"] == 0.1
-    assert TrainingMode.from_dict(cold.as_dict()) == cold
-    for share in (-0.1, 1.0):
-        with pytest.raises(ValueError, match=r"cold_share must lie in \[0, 1\)"):
-            TrainingMode(mode="implicit", negative_sampling="masked", cold_share=share)
 
 
 def test_a_masked_mode_without_its_world_is_refused(con: duckdb.DuckDBPyConnection) -> None:

@@ -1,9 +1,8 @@
 -- Masked-history training, in the masked world: one moment per user with a hidden film
 -- (intermediate.int_masked_viewings) first viewed before $until (ever, when NULL) and a
--- visible viewing before it, or with $newcomers none (a user whose every film is hidden).
--- The moment is the one scoring serves users at (warehouse/sql/user_moments.sql): $until
--- (NULL: the default scoring moment), or with $at_latest_viewing just after the user's
--- latest visible viewing before $until (a user without one: $until).
+-- visible viewing before it. The moment is the one scoring serves users at
+-- (warehouse/sql/user_moments.sql): $until (NULL: the default scoring moment), or with
+-- $at_latest_viewing just after the user's latest visible viewing before $until.
 with
 
 hidden as (
@@ -24,10 +23,8 @@ latest as (
 select
     hidden.user_id,
     case
-        when $at_latest_viewing
-            then coalesce(latest.viewed_at + interval 1 microsecond, cast($until as timestamp))
+        when $at_latest_viewing then latest.viewed_at + interval 1 microsecond
         else cast($until as timestamp)
     end as requested_at
 from hidden
-left join latest on hidden.user_id = latest.user_id
-where $newcomers or latest.user_id is not null
+inner join latest on hidden.user_id = latest.user_id
