@@ -149,7 +149,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--scoring", action="store_true", help="re-rank with the newest model too")
     parser.add_argument(
-        "--name", help="results as compare_retrieval_<data>_<users>_<name>, not over the last"
+        "--name", help="results as compare_<kind>_<data>_<users>_<name>, not over the last"
     )
     args = parser.parse_args()
     sides = [("before", args.before.resolve()), ("after", REPO)]
