@@ -383,6 +383,19 @@ def test_retrieval_is_the_same_whatever_the_chunks_and_threads(
         heard: list[str] = []
         assert retrieve(con, requests, {}, requests_per_chunk=41, progress=heard.append) == kept
         chunked = pl.DataFrame(retrieved(con)).sort(keys)
+        # the scratch tables are recreated, not deleted: DuckDB's estimates count live rows
+        sizes = con.execute(
+            "select table_name, estimated_size from duckdb_tables() "
+            "where schema_name = 'scoring' and table_name like 'retrie%' order by all"
+        ).fetchall()
+        last_chunk = con.execute("select count(*) from scoring.retrieval_requests").fetchone()
+    assert sizes == [
+        ("retrieval_audiences", 0),
+        ("retrieval_neighbours", 0),
+        ("retrieval_requests", 2 * (N_USERS - 14 * 20)),
+        ("retrieved_candidates", kept),
+    ]
+    assert last_chunk == (2 * (N_USERS - 14 * 20),)
     # one line per chunk (many moments: no film-level half computed once beforehand)
     assert [line.split(":")[0] for line in heard] == [
         f"retrieval chunk {n}/15" for n in range(1, 16)

@@ -40,6 +40,7 @@ from movierec.errors import NoDataError, SettingsError
 from movierec.settings import TrainingMode
 from movierec.warehouse import (
     FeatureContract,
+    empty_afresh,
     feature_matrix,
     float32_select,
     retrieve,
@@ -186,7 +187,7 @@ def sample_negatives(
         short = np.setdiff1d(short, counts)
         if len(short) == 0:
             break
-    con.execute("delete from scoring.sampled_requests")
+    empty_afresh(con, "scoring.sampled_requests")
     con.execute(_sql("sampled_requests"), {"wanted": mode.negatives_per_positive})
     con.execute("drop table negative_draws")
     (count,) = con.execute("select count(*) from scoring.sampled_requests").fetchall()[0]
@@ -227,7 +228,7 @@ def masked_rows(
 def _candidate_rows(con: duckdb.DuckDBPyConnection, columns: tuple[str, ...]) -> TrainingRows:
     """The features of temp table chosen_candidates' (user, film, moment) rows, with their
     label `chosen`."""
-    con.execute("delete from scoring.sampled_requests")
+    empty_afresh(con, "scoring.sampled_requests")
     con.execute(
         "insert into scoring.sampled_requests (user_id, movie_id, requested_at) "
         "select user_id, movie_id, requested_at from chosen_candidates"

@@ -2,7 +2,13 @@
 tables Python writes, the feature contract and the feature reader, scoring requests."""
 
 from movierec.warehouse.batches import BATCHED_MODEL, Window, feature_windows
-from movierec.warehouse.connection import connect, memory_limit, query_frame, sql_file
+from movierec.warehouse.connection import (
+    connect,
+    empty_afresh,
+    memory_limit,
+    query_frame,
+    sql_file,
+)
 from movierec.warehouse.dbt import (
     AFTER_PYTHON,
     BEFORE_PYTHON,
@@ -75,6 +81,7 @@ __all__ = [
     "create_tables",
     "dbt_build",
     "dbt_command",
+    "empty_afresh",
     "feature_batches",
     "feature_matrix",
     "feature_windows",

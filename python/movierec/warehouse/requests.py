@@ -23,7 +23,7 @@ import duckdb
 import pyarrow as pa
 
 from movierec.settings import retrieval_requests_per_chunk
-from movierec.warehouse.connection import memory_limit, sql_file
+from movierec.warehouse.connection import empty_afresh, memory_limit, sql_file
 
 
 def _user_moments(
@@ -56,7 +56,7 @@ def request_pairs(
         "select distinct user_id from requested_pairs"
     )
     moments = _user_moments(con, as_of, at_latest_viewing)
-    _empty_afresh(con, "scoring.scoring_requests")
+    empty_afresh(con, "scoring.scoring_requests")
     con.execute(
         "insert into scoring.scoring_requests (user_id, movie_id, requested_at) "
         f"select pairs.user_id, pairs.movie_id, moments.requested_at from requested_pairs "
@@ -67,14 +67,6 @@ def request_pairs(
     keep_film_signals(con)
     (count,) = con.execute("select count(*) from scoring.scoring_requests").fetchall()[0]
     return int(count)
-
-
-def _empty_afresh(con: duckdb.DuckDBPyConnection, table: str) -> None:
-    """Empty `table` by recreating it with its own columns. A delete leaves the old rows
-    in the table until DuckDB next checkpoints (after 1 GiB of log, warehouse/connection.py),
-    and DuckDB's row estimates count them: after 45 scoring chunks at 100x the planner saw
-    24M requests for 524,200, chose other plans, and each chunk took longer than the last."""
-    con.execute(f"create or replace table {table} as from {table} limit 0")
 
 
 FILM_SIGNAL_COLUMNS = "movie_id, requested_at, film_prior_views, film_recent_views"
@@ -178,7 +170,7 @@ def retrieve(
     ).fetchall()[0]
     per_chunk = requests_per_chunk or retrieval_requests_per_chunk(memory_limit(con))
     step = max(1, per_chunk // max(1, int(most)))
-    con.execute("delete from scoring.retrieved_candidates")
+    empty_afresh(con, "scoring.retrieved_candidates")
     if moments <= 1:
         started = time.perf_counter()
         _request_retrieval(con, 0, int(users))
@@ -200,7 +192,7 @@ def retrieve(
             f"in {time.perf_counter() - started:.1f} s"
         )
     for table, _, _ in FILM_LEVEL_HALF:
-        con.execute(f"delete from scoring.{table}")
+        empty_afresh(con, f"scoring.{table}")
     con.execute("drop table pending_requests")
     (kept,) = con.execute("select count(*) from scoring.retrieved_candidates").fetchall()[0]
     return int(kept)
@@ -209,7 +201,7 @@ def retrieve(
 def _request_retrieval(con: duckdb.DuckDBPyConnection, first: int, last: int) -> None:
     """Make the retrieval requests those of `pending_requests`' users numbered
     (first, last]."""
-    con.execute("delete from scoring.retrieval_requests")
+    empty_afresh(con, "scoring.retrieval_requests")
     con.execute(
         "insert into scoring.retrieval_requests (user_id, requested_at) "
         "select user_id, requested_at from pending_requests "
@@ -222,7 +214,7 @@ def _keep_film_level_half(con: duckdb.DuckDBPyConnection) -> None:
     """Keep the current retrieval requests' film-level half where the next part and
     ml_retrieval_candidates read it."""
     for table, view, columns in FILM_LEVEL_HALF:
-        con.execute(f"delete from scoring.{table}")
+        empty_afresh(con, f"scoring.{table}")
         con.execute(f"insert into scoring.{table} by name select {columns} from ml.{view}")
 
 
@@ -237,7 +229,7 @@ def retrieved(con: duckdb.DuckDBPyConnection) -> pa.Table:
 
 def keep_retrieved(con: duckdb.DuckDBPyConnection, candidates: pa.Table) -> None:
     """Make `candidates` (as `retrieve` returns them) the proposals the features read."""
-    con.execute("delete from scoring.retrieved_candidates")
+    empty_afresh(con, "scoring.retrieved_candidates")
     con.register("retrieved_rows", candidates)
     con.execute(
         "insert into scoring.retrieved_candidates by name select user_id, movie_id, "
