@@ -14,6 +14,7 @@ FLOORS: dict[str, float] = {
     "errors": 1,
     "arrays": 1,
     "files": 1,
+    "progress": 1,
     "settings": 1.5,
     "warehouse": 2,
     "model": 2,

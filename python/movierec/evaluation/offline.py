@@ -20,7 +20,6 @@ and the model scores each user as of their own latest viewing (baselines count a
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -38,6 +37,7 @@ from movierec.evaluation.truth import (
     truth_of,
 )
 from movierec.model import ModelRecord, OnnxScorer, fit_forest, to_onnx
+from movierec.progress import Progress, silent
 from movierec.scoring import rank_users
 from movierec.settings import (
     EvaluateSettings,
@@ -49,7 +49,6 @@ from movierec.settings import (
 from movierec.training import training_rows, weights_fitted_until
 from movierec.warehouse import FeatureContract, query_frame, retrieve_candidates, sql_file
 
-Progress = Callable[[str], None]
 BASELINES = ("random", "popularity", "segment_popularity", "cooccurrence")
 # "ease": retrieval's ease retriever alone, judged when EASE's weights serve the cut-off
 RECOMMENDERS = ("model", "retrieval", "knn", "user_knn", "ease", *BASELINES)
@@ -77,7 +76,7 @@ def evaluate_recommenders(
     model: ModelRecord,
     settings: EvaluateSettings,
     held_out: pl.DataFrame | None = None,
-    progress: Progress = lambda _: None,
+    progress: Progress = silent,
     masked: duckdb.DuckDBPyConnection | None = None,
 ) -> Evaluation:
     """Build every recommender's top-k lists at the cut-off, judge them, store the metrics.

@@ -4,7 +4,6 @@ writes or checks the landed files."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -30,6 +29,7 @@ from movierec.land import (
     validate_landed,
     write_atomically,
 )
+from movierec.progress import Progress
 from movierec.publishing import damage, exclusive, utc_now, version_dirs
 from movierec.settings import (
     ENTITIES,
@@ -38,8 +38,6 @@ from movierec.settings import (
     Paths,
     SimulationSettings,
 )
-
-Progress = Callable[[str], None]
 
 
 @dataclass(frozen=True)

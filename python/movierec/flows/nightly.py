@@ -8,7 +8,6 @@ cannot give what a full build gives (docs/incremental.md), in a fresh file.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -25,6 +24,7 @@ from movierec.flows.steps import (
 )
 from movierec.land import landed_files
 from movierec.model import ModelRecord, latest_model
+from movierec.progress import Progress
 from movierec.publishing import RunRecord, utc_now
 from movierec.scoring import RunSummary
 from movierec.settings import (
@@ -39,8 +39,6 @@ from movierec.settings import (
 )
 from movierec.training import TrainResult
 from movierec.warehouse import BEFORE_PYTHON, connect
-
-Progress = Callable[[str], None]
 
 
 @dataclass

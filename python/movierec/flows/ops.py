@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from movierec.errors import RunFailedError
 from movierec.flows.publish import Run, warehouse_run
 from movierec.flows.spark import spark_versions
+from movierec.progress import Progress
 from movierec.publishing import (
     RunRecord,
     clean_up,
@@ -20,8 +19,6 @@ from movierec.publishing import (
 )
 from movierec.settings import Engine, Paths, PublishSettings
 from movierec.warehouse import connect
-
-Progress = Callable[[str], None]
 
 
 def roll_back(paths: Paths, progress: Progress, engine: Engine = "duckdb") -> tuple[str, str]:

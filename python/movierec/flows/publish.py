@@ -28,6 +28,7 @@ from movierec.land import (
     pending_erasures,
     read_manifest,
 )
+from movierec.progress import Progress
 from movierec.publishing import (
     Query,
     RunRecord,
@@ -57,8 +58,6 @@ from movierec.warehouse import (
     record_build,
     redelivered,
 )
-
-Progress = Callable[[str], None]
 
 # How a run starts its build: "step" (a copy of the published warehouse, whose landed-data
 # models it leaves as they are), "build" (a copy, on which it builds them: incrementally

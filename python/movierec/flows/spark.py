@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING
 from movierec.errors import AuditError, SettingsError
 from movierec.flows.publish import (
     AUDITED_TABLES,
-    Progress,
     carried_tables,
     check_landing,
     latest_run_failures,
 )
 from movierec.model import LATEST_MODEL_SQL, ModelRecord, model_record
+from movierec.progress import Progress
 from movierec.publishing import (
     LinkedVersions,
     RunRecord,

@@ -8,7 +8,7 @@ wrap one step in a run of its own.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
@@ -25,6 +25,7 @@ from movierec.evaluation import (
 )
 from movierec.flows.publish import Run, Start, warehouse_run
 from movierec.model import registered_model
+from movierec.progress import Progress
 from movierec.publishing import RunRecord
 from movierec.reporting import write_report
 from movierec.scoring import Arm, RunSummary, recommend, serving_models, users_to_rescore
@@ -44,8 +45,6 @@ from movierec.warehouse import (
     parse_feature_contract,
     run_dbt,
 )
-
-Progress = Callable[[str], None]
 
 
 def feature_contract(paths: Paths) -> FeatureContract:

@@ -23,6 +23,7 @@ from pathlib import Path
 import duckdb
 
 from movierec.errors import AuditError, PublishingError
+from movierec.progress import Progress
 from movierec.publishing.audit import Check, audit
 from movierec.publishing.builds import build_copy, build_fresh
 from movierec.publishing.lock import exclusive
@@ -36,8 +37,6 @@ from movierec.publishing.runlog import (
 from movierec.publishing.versions import check_published, clean_up, publish
 from movierec.settings import AuditSettings, Paths
 from movierec.warehouse import OutputTable
-
-Progress = Callable[[str], None]
 
 
 @dataclass

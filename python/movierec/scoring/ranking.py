@@ -16,7 +16,7 @@ this module; what leaves it is Arrow.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -25,6 +25,7 @@ import pyarrow as pa
 
 from movierec.errors import NoDataError
 from movierec.model import OnnxScorer
+from movierec.progress import Progress, silent
 from movierec.scoring.diversity import Genres, diversify, warehouse_genres
 from movierec.settings import RecommendSettings, pairs_per_chunk
 from movierec.warehouse import (
@@ -38,7 +39,6 @@ from movierec.warehouse import (
     sql_file,
 )
 
-Progress = Callable[[str], None]
 TOP_N_SCHEMA = pa.schema(
     [
         ("user_id", pa.int64()),
@@ -195,7 +195,7 @@ def rank_users(
     features: Sequence[str],
     settings: RecommendSettings,
     as_of: datetime | None = None,
-    progress: Progress = lambda _: None,
+    progress: Progress = silent,
     user_ids: Sequence[int] | None = None,
     candidates: pa.Table | None = None,
 ) -> Ranking:

@@ -18,10 +18,10 @@ import polars as pl
 import pyarrow as pa
 
 from movierec.model import OnnxScorer
+from movierec.progress import Progress, silent
 from movierec.scoring.ab import Arm, Serving, in_challenger_group
 from movierec.scoring.ranking import (
     TOP_N_SCHEMA,
-    Progress,
     Ranking,
     every_user,
     exhaustive_top_n,
@@ -157,7 +157,7 @@ def recommend(
     con: duckdb.DuckDBPyConnection,
     arm: Arm,
     settings: RecommendSettings,
-    progress: Progress = lambda _: None,
+    progress: Progress = silent,
     rescore: Rescore | None = None,
     challenger: Arm | None = None,
 ) -> RunSummary:

@@ -7,7 +7,7 @@ fitted at, so no request sees a viewing at or after its moment."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 
@@ -15,6 +15,7 @@ import duckdb
 import pyarrow as pa
 
 from movierec.model import ease_weights
+from movierec.progress import Progress, silent
 from movierec.settings import TrainingMode
 from movierec.warehouse import sql_file
 
@@ -26,7 +27,7 @@ EASE_NEIGHBOURS = 500
 def fit_item_weights(
     con: duckdb.DuckDBPyConnection,
     mode: TrainingMode,
-    progress: Callable[[str], None] = lambda _: None,
+    progress: Progress = silent,
     until: datetime | None = None,
 ) -> int:
     """Replace the warehouse's item weights with EASE's, fitted with the mode's
@@ -78,7 +79,7 @@ def weights_fitted_until(
     con: duckdb.DuckDBPyConnection,
     mode: TrainingMode,
     until: datetime | None,
-    progress: Callable[[str], None] = lambda _: None,
+    progress: Progress = silent,
 ) -> Iterator[None]:
     """The warehouse's item weights refitted on the viewings before `until` (an evaluation's
     cut-off), then, however the block ends, refitted on every viewing again, as training

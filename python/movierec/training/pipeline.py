@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,6 +32,7 @@ from movierec.model import (
     to_onnx,
     write_model_files,
 )
+from movierec.progress import Progress, silent
 from movierec.settings import TrainSettings
 from movierec.training.item_weights import fit_item_weights
 from movierec.training.sampling import TrainingRows, training_rows
@@ -43,7 +43,6 @@ from movierec.warehouse import (
     request_all_films,
 )
 
-Progress = Callable[[str], None]
 ONNX_IO = {"input": INPUT_NAME, "output": OUTPUT_NAME, "dtype": "float32", "positive_class": 1}
 
 
@@ -74,7 +73,7 @@ def train_model(
     contract: FeatureContract,
     models_dir: Path,
     settings: TrainSettings,
-    progress: Progress = lambda _: None,
+    progress: Progress = silent,
     masked: duckdb.DuckDBPyConnection | None = None,
 ) -> TrainResult:
     """`train_from_rows` on the warehouse's training rows (a masked mode's from the masked
@@ -109,7 +108,7 @@ def train_from_rows(
     settings: TrainSettings,
     probes: CheckRows,
     models_dir: Path,
-    progress: Progress = lambda _: None,
+    progress: Progress = silent,
 ) -> TrainResult:
     """Evaluate on a time split (and the seed's random split), refit on every row, export
     to ONNX (when every row has the same moment, as masked rows do: fit once on every row,

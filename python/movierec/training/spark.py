@@ -5,13 +5,13 @@ only, so far."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
 from movierec.errors import SettingsError
+from movierec.progress import Progress, silent
 from movierec.settings import TrainSettings
 from movierec.training.pipeline import CheckRows, TrainResult, train_from_rows
 from movierec.training.sampling import TrainingRows, bounded_sample, labelled_viewings
@@ -28,7 +28,6 @@ from movierec.warehouse import (
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
-Progress = Callable[[str], None]
 ORDER = "order by requested_at, interaction_id"
 
 
@@ -92,7 +91,7 @@ def train_on_spark(
     contract: FeatureContract,
     models_dir: Path,
     settings: TrainSettings,
-    progress: Progress = lambda _: None,
+    progress: Progress = silent,
 ) -> TrainResult:
     """Train, export, check and register a model from Spark's warehouse (explicit mode)."""
     if settings.mode.mode != "explicit":

@@ -10,11 +10,12 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from movierec.errors import DbtError, DiskFullError, OutOfMemoryError
+from movierec.progress import Progress
 from movierec.settings import FEATURE_BATCH_ROWS_ENV, Engine, Paths
 from movierec.warehouse.batches import BATCHED_MODEL, WINDOW_ENV, build_windows
 from movierec.warehouse.incremental import BuildPlan
@@ -186,7 +187,7 @@ def dbt_build(
     scope: Sequence[str],
     plan: BuildPlan | None,
     landed: Sequence[str],
-    progress: Callable[[str], None],
+    progress: Progress,
 ) -> None:
     """`dbt build` of the models `scope` selects, as `plan` says (None: as they stand),
     building ml_training_features a window at a time when the viewings it must compute

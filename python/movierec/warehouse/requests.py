@@ -16,12 +16,13 @@ arrive, once per film and moment (`keep_film_signals`).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 import duckdb
 import pyarrow as pa
 
+from movierec.progress import Progress, silent
 from movierec.settings import retrieval_requests_per_chunk
 from movierec.warehouse.connection import empty_afresh, memory_limit, sql_file
 
@@ -141,7 +142,7 @@ def retrieve(
     select_sql: str,
     params: Mapping[str, object],
     requests_per_chunk: int | None = None,
-    progress: Callable[[str], None] = lambda _: None,
+    progress: Progress = silent,
 ) -> int:
     """Make scoring.retrieved_candidates (where the features read them) hold
     ml_retrieval_candidates for the (user_id, requested_at) rows of `select_sql`
@@ -244,7 +245,7 @@ def request_retrieval(
     user_ids: Sequence[int],
     as_of: datetime | None = None,
     at_latest_viewing: bool = False,
-    progress: Callable[[str], None] = lambda _: None,
+    progress: Progress = silent,
 ) -> int:
     """`retrieve` for `user_ids` at the moments scoring would serve them (`as_of`, or just
     after each user's latest viewing before it); returns the candidates kept."""
