@@ -29,6 +29,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -154,7 +155,8 @@ def main() -> None:
             rows = study(world)
             world.con.close()
     header = (
-        f"Re-ranker variants on a validation split of ml-100k, {machine()}\n\n"
+        f"Re-ranker variants on a validation split of ml-100k, {datetime.now(UTC):%Y-%m-%d}, "
+        f"{machine()}\n\n"
         "Top 10 of retrieval's candidates per user at the end of the landed data, judged on "
         f"{TEST_SHARE:.0%} of each user's landed ratings held out again (seed "
         f"{VALIDATION_SEED}); the reported 75/25 test set was held out at ingest and never "
