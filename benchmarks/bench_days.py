@@ -11,7 +11,7 @@ incremental (new landed files only, changed users rescored: docs/incremental.md)
 benchmarks/results/days_<scale>.{json,md} and the curve days_<scale>.svg.
 
     .venv/bin/python -m benchmarks.bench_days [--scale 1x] [--days 30] [--compare-full-refresh]
-        [--no-evaluate]
+        [--no-evaluate] [--output NAME]
 """
 
 from __future__ import annotations
@@ -140,16 +140,23 @@ def main() -> None:
         action="store_true",
         help="the cold nightly does not evaluate its new model (`--no-evaluate-new-model`)",
     )
+    parser.add_argument(
+        "--output",
+        help="the results' name in benchmarks/results/ (default days_<scale>; "
+        "`--days 0 --output cold_<scale>` keeps a cold nightly apart)",
+    )
     args = parser.parse_args()
     nights = bench_days(args.scale, args.days, args.compare_full_refresh, not args.no_evaluate)
     report = render(args.scale, nights)
     print(report)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    name = f"days_{args.scale}"
+    name = args.output or f"days_{args.scale}"
     (RESULTS / f"{name}.md").write_text(report)
     payload = {"machine": machine(), "scale": args.scale, "nights": [asdict(n) for n in nights]}
     (RESULTS / f"{name}.json").write_text(json.dumps(payload, indent=2) + "\n")
     later = [n for n in nights if n.day >= 1]
+    if not later:
+        return  # a cold nightly alone: no curve
     chart = line_chart(
         name,
         f"Nightly wall time per simulated day ({args.scale}; s)",
