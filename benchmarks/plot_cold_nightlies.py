@@ -80,8 +80,9 @@ def main() -> None:
     columns += [(">wall per 100k users (s)", "wall per 100k"), ("from", "source"), ("date", "date")]
     markdown = (
         "Cold nightly by scale (without evaluation), 2-core machine: seconds per stage, and "
-        "the wall time per 100,000 users. Each row is one run (its results file named in "
-        "`from`).\n\n" + "\n".join(markdown_table(columns, rows)) + "\n"
+        "the wall time per 100,000 users (wall: the process's for bench_days runs, the "
+        "nightly summary's total for the by-hand run). Each row is one run (its results "
+        "file named in `from`).\n\n" + "\n".join(markdown_table(columns, rows)) + "\n"
     )
     (RESULTS / "cold_nightlies.md").write_text(markdown)
     (RESULTS / "cold_nightlies.json").write_text(json.dumps({"rows": rows}, indent=2) + "\n")
