@@ -37,9 +37,9 @@ import polars as pl
 from sklearn.ensemble import RandomForestClassifier
 
 from benchmarks.bench_reranker import CONFIG
-from benchmarks.measure import REPO, data_env, machine, markdown_table, run_step, write_results
+from benchmarks.measure import REPO, machine, markdown_table, write_results
 from benchmarks.study_item_models import K, World, top_lists
-from benchmarks.tune_reranker import TEST_SHARE, VALIDATION_SEED, write_landed_as_movielens
+from benchmarks.tune_reranker import TEST_SHARE, VALIDATION_SEED, validation_world
 from movierec.evaluation import ranking_metrics
 from movierec.flows.steps import training_world
 from movierec.settings import ForestParams, Paths, load
@@ -140,16 +140,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("path", type=Path, help="the ml-100k folder (u.data, u.user, u.item)")
     args = parser.parse_args()
-    share = ["--holdout-share", str(TEST_SHARE)]
     with tempfile.TemporaryDirectory(prefix="movierec-reranker-variants-") as tmp:
-        landed, validation = Path(tmp) / "landed", Path(tmp) / "validation"
-        run_step("ml-100k", "ingest", ["ingest", "movielens", str(args.path), *share],
-                 data_env(landed))  # fmt: skip
-        write_landed_as_movielens(args.path, landed, Path(tmp) / "ml-75")
-        env = {**data_env(validation), "MOVIEREC_CONFIG": str(CONFIG)}
-        ingest = ["ingest", "movielens", str(Path(tmp) / "ml-75"), *share]
-        run_step("ml-100k", "ingest again", [*ingest, "--holdout-seed", str(VALIDATION_SEED)], env)
-        run_step("ml-100k", "nightly", ["nightly", "--no-evaluate-new-model"], env)
+        validation, _ = validation_world(args.path, Path(tmp))
         with tempfile.TemporaryDirectory() as work:
             world = World(validation, Path(work))
             rows = study(world)

@@ -82,6 +82,23 @@ def write_landed_as_movielens(source: Path, data: Path, target: Path) -> int:
     return landed.height
 
 
+def validation_world(source: Path, tmp: Path) -> tuple[Path, int]:
+    """In `tmp`: ml-100k at `source` landed with the reported test set held out (never read),
+    what landed written back out as ml-100k and landed again with the validation set held
+    out, and the nightly run there in the benchmark's config. Returns the validation data
+    folder and how many ratings the first landing kept."""
+    landed, validation = tmp / "landed", tmp / "validation"
+    share = ["--holdout-share", str(TEST_SHARE)]
+    run_step("ml-100k", "ingest", ["ingest", "movielens", str(source), *share],
+             data_env(landed))  # fmt: skip
+    ratings = write_landed_as_movielens(source, landed, tmp / "ml-75")
+    env = {**data_env(validation), "MOVIEREC_CONFIG": str(CONFIG)}
+    ingest = ["ingest", "movielens", str(tmp / "ml-75"), *share]
+    run_step("ml-100k", "ingest again", [*ingest, "--holdout-seed", str(VALIDATION_SEED)], env)
+    run_step("ml-100k", "nightly", ["nightly", "--no-evaluate-new-model"], env)
+    return validation, ratings
+
+
 def render(rows: list[dict[str, object]], ratings: int) -> str:
     forests = [r for r in rows if str(r["ranker"]).startswith("forest")]
     best = max(forests, key=lambda r: float(r["precision"]))  # type: ignore[arg-type]
@@ -113,15 +130,7 @@ def main() -> None:
     parser.add_argument("path", type=Path, help="the ml-100k folder (u.data, u.user, u.item)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="movierec-tune-reranker-") as tmp:
-        landed, validation = Path(tmp) / "landed", Path(tmp) / "validation"
-        share = ["--holdout-share", str(TEST_SHARE)]
-        run_step("ml-100k", "ingest", ["ingest", "movielens", str(args.path), *share],
-                 data_env(landed))  # fmt: skip
-        ratings = write_landed_as_movielens(args.path, landed, Path(tmp) / "ml-75")
-        env = {**data_env(validation), "MOVIEREC_CONFIG": str(CONFIG)}
-        ingest = ["ingest", "movielens", str(Path(tmp) / "ml-75"), *share]
-        run_step("ml-100k", "ingest again", [*ingest, "--holdout-seed", str(VALIDATION_SEED)], env)
-        run_step("ml-100k", "nightly", ["nightly", "--no-evaluate-new-model"], env)
+        validation, ratings = validation_world(args.path, Path(tmp))
         held_out = validation / "holdout" / "interactions.parquet"
         rows = study(validation, "validation", held_out, ("masked",), GRID)
     report = render(rows, ratings)
