@@ -210,8 +210,10 @@ def candidate_recall(
     candidates: pl.DataFrame, relevant: pl.DataFrame, ks: tuple[int, ...]
 ) -> list[tuple[int, float]]:
     """Recall of the first k candidates (rank <= k) at each k, averaged over users with
-    at least one relevant film: how much of what users chose retrieval hands the ranker."""
-    return [(k, ranking_metrics(candidates, relevant, k)["recall"]) for k in ks]
+    at least one relevant film: how much of what users chose retrieval hands the ranker.
+    Recall counts hits only, so the candidates that are no hit are dropped first."""
+    hits = candidates.join(relevant, on=["user_id", "movie_id"], how="semi")
+    return [(k, ranking_metrics(hits, relevant, k)["recall"]) for k in ks]
 
 
 def evaluation_cutoff(con: duckdb.DuckDBPyConnection, settings: EvaluateSettings) -> datetime:

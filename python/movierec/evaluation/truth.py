@@ -41,7 +41,7 @@ class Truth:
     seen_rows: npt.NDArray[np.int64]
     seen_cols: npt.NDArray[np.int64]
 
-    def p_like(self, rows: slice) -> npt.NDArray[np.float64]:
+    def p_like(self, rows: slice | npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
         """p(like) of the users in `rows` x every film."""
         segment = self.segment[rows]
         return like_probability(
@@ -125,16 +125,40 @@ def truth_of(
 
 def best_expected_likes(truth: Truth, ks: tuple[int, ...]) -> dict[int, npt.NDArray[np.float64]]:
     """Per user of `truth` and per k: the most likes any k films they had not viewed can
-    expect (one pass over the users, a chunk at a time)."""
-    best = {k: np.zeros(len(truth.user_ids)) for k in ks}
-    deepest = min(max(ks), len(truth.movie_ids))
-    for start in range(0, len(truth.user_ids), USERS_PER_CHUNK):
-        rows = slice(start, start + USERS_PER_CHUNK)
-        p_like = truth.p_like(rows)
-        seen = (truth.seen_rows >= start) & (truth.seen_rows < start + USERS_PER_CHUNK)
-        p_like[truth.seen_rows[seen] - start, truth.seen_cols[seen]] = 0.0
-        top = -np.sort(np.partition(-p_like, deepest - 1, axis=1)[:, :deepest], axis=1)
-        running = np.cumsum(top, axis=1)
+    expect.
+
+    p(like) depends on the user only through their segment and stated genres, so users of
+    one kind (both the same) rank the catalogue alike, and a user's best k unseen films
+    are among the first k + (films they viewed) of their kind's ranking: each kind's
+    ranking is computed once, to that depth, and each user skips what they viewed.
+    """
+    n_users, n_films = len(truth.user_ids), len(truth.movie_ids)
+    best = {k: np.zeros(n_users) for k in ks}
+    if n_users == 0 or n_films == 0:
+        return best
+    deepest = min(max(ks), n_films)
+    viewed = np.bincount(truth.seen_rows, minlength=n_users)
+    depth = min(deepest + int(viewed.max()), n_films)
+    segment = np.unique(truth.segment, return_inverse=True)[1]
+    kinds = np.column_stack([segment, truth.likes_genre]).astype(np.int64)
+    _, first_of_kind, kind_of = np.unique(kinds, axis=0, return_index=True, return_inverse=True)
+    kind_of = kind_of.reshape(-1)
+    films = np.empty((len(first_of_kind), depth), dtype=np.int64)
+    p_films = np.empty((len(first_of_kind), depth))
+    for start in range(0, len(first_of_kind), USERS_PER_CHUNK):
+        chunk = slice(start, start + USERS_PER_CHUNK)
+        p_like = truth.p_like(first_of_kind[chunk])
+        top = np.argpartition(-p_like, depth - 1, axis=1)[:, :depth]
+        order = np.argsort(-np.take_along_axis(p_like, top, axis=1), axis=1, kind="stable")
+        films[chunk] = np.take_along_axis(top, order, axis=1)
+        p_films[chunk] = np.take_along_axis(p_like, films[chunk], axis=1)
+    seen = truth.seen_rows.astype(np.int64) * n_films + truth.seen_cols
+    for start in range(0, n_users, USERS_PER_CHUNK):
+        rows = np.arange(start, min(start + USERS_PER_CHUNK, n_users))
+        candidates = films[kind_of[rows]]
+        p_like = p_films[kind_of[rows]]  # a copy: fancy indexing
+        p_like[np.isin(rows[:, None] * n_films + candidates, seen)] = 0.0
+        running = np.cumsum(-np.sort(-p_like, axis=1)[:, :deepest], axis=1)
         for k in ks:
             best[k][rows] = running[:, min(k, deepest) - 1]
     return best

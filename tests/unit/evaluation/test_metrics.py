@@ -75,6 +75,30 @@ def test_catalogue_metrics() -> None:
     assert m["intra_list_diversity"] == pytest.approx(2 / 3)
 
 
+def test_intra_list_diversity_averages_lists_of_two_films_or_more() -> None:
+    """User 1: 3 films, genres A, A, B: 2 of 3 pairs differ. User 2: B, B, B, C: 3 of 6.
+    User 3's list of one film has no pair and is left out; beyond k nothing counts."""
+    films = pl.DataFrame(
+        {
+            "movie_id": [10, 20, 30, 40, 50, 60],
+            "genre": ["A", "A", "B", "B", "B", "C"],
+            "prior_views": [0] * 6,
+        }
+    )
+    lists = pl.DataFrame(
+        {
+            "user_id": [1, 1, 1, 2, 2, 2, 2, 3, 3],
+            "rank": [1, 2, 3, 1, 2, 3, 4, 1, 5],
+            "movie_id": [10, 20, 30, 30, 40, 50, 60, 10, 20],
+        }
+    )
+    m = catalogue_metrics(lists, films, k=4)
+    assert m["intra_list_diversity"] == pytest.approx((2 / 3 + 3 / 6) / 2)
+    assert catalogue_metrics(lists.filter(pl.col("user_id") == 3), films, k=4)[
+        "intra_list_diversity"
+    ] == pytest.approx(0.0)
+
+
 def test_candidate_recall_grows_with_the_depth_of_the_candidate_set() -> None:
     """Recall of the first k candidates, by hand: at k=1 user 2 only (10 at rank 1);
     at k=2 user 1's 20 too; at k=3 nothing more. Users 1, 2 and 4 are judged."""
