@@ -11,7 +11,8 @@ alternating between rounds) lands the same world into a fresh data folder and ru
   movielens PATH --holdout-share 0.25`), then `movierec nightly --no-evaluate-new-model`
   with each checkout's benchmarks/movielens.toml: ingest done -> published lists;
 - `--scale 10x` (or 1x, 100x): a simulated world of that size (`benchmarks.measure.SCALES`),
-  then `movierec nightly --no-evaluate-new-model`, as the days benchmark runs it.
+  then `movierec nightly --no-evaluate-new-model`, as the days benchmark runs it; with
+  `--evaluate`, `movierec nightly` (a cold nightly trains, so it evaluates the new model).
 
 Both checkouts run on this checkout's virtualenv, each with PYTHONPATH on its own package:
 
@@ -66,12 +67,18 @@ def commit_of(checkout: Path) -> str:
 
 
 def cold_nightly(
-    checkout: Path, data: Path, label: str, movielens: Path | None, scale: str | None
+    checkout: Path,
+    data: Path,
+    label: str,
+    movielens: Path | None,
+    scale: str | None,
+    evaluate: bool = False,
 ) -> StepResult:
     env = checkout_env(checkout, data, movielens is not None)
     if scale is not None:
         run_step(scale, f"{label}: simulate", simulate_args(scale), env)
-        return run_step(scale, label, ["nightly", "--no-evaluate-new-model"], env)
+        nightly = ["nightly"] if evaluate else ["nightly", "--no-evaluate-new-model"]
+        return run_step(scale, label, nightly, env)
     if movielens is None:
         run_step("seed", f"{label}: simulate", ["simulate"], env)
         return run_step("seed", label, ["nightly"], env)
@@ -138,11 +145,16 @@ def main() -> None:
     parser.add_argument("--scale", choices=sorted(SCALES), help="a simulated world this size")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument(
+        "--evaluate", action="store_true", help="with --scale: the nightly evaluates its model"
+    )
+    parser.add_argument(
         "--name", help="results as compare_<world>_<name>, beside the last run's, not over it"
     )
     args = parser.parse_args()
     if args.scale and args.movielens:
         parser.error("--scale and --movielens are two different worlds: choose one")
+    if args.evaluate and not args.scale:
+        parser.error("--evaluate is for --scale (the seed's world always evaluates)")
     sides = {"before": args.before.resolve(), "after": REPO}
     runs: list[dict[str, object]] = []
     lists = ""
@@ -151,7 +163,9 @@ def main() -> None:
             order = ["before", "after"] if round_ % 2 else ["after", "before"]
             for side in order:
                 data = Path(tmp) / f"{side}-{round_}"
-                step = cold_nightly(sides[side], data, side, args.movielens, args.scale)
+                step = cold_nightly(
+                    sides[side], data, side, args.movielens, args.scale, args.evaluate
+                )
                 runs.append(
                     {
                         "round": round_,
@@ -172,7 +186,8 @@ def main() -> None:
         "world": (
             "ml-100k, 25 % held out per user"
             if args.movielens
-            else f"a simulated {args.scale} world (no evaluation)"
+            else f"a simulated {args.scale} world "
+            + ("(the new model evaluated)" if args.evaluate else "(no evaluation)")
             if args.scale
             else "the seed's world"
         ),
