@@ -61,3 +61,24 @@ def test_the_reranking_ceiling_orders_each_users_candidates_by_p_like() -> None:
     best = best_expected_likes(TRUTH, (1,))[1]
     assert reranking_ceiling(candidates, TRUTH, 2, 1, best) == pytest.approx((0.4 + 0) / 2)
     assert reranking_ceiling(candidates, TRUTH, 3, 1, best) == pytest.approx((1.0 + 0) / 2)
+
+
+def test_users_of_one_kind_skip_only_the_films_they_viewed() -> None:
+    """Users 1 and 3 state Drama and are adults: one ranking of the films (10: 1.0, 12: 0.4,
+    11: 0.3). User 3 viewed film 10 and 12, so their best one is 11 (0.3) and their best
+    three hold only two films; user 1's best are 10, then 10 + 12, then all three."""
+    truth = Truth(
+        user_ids=np.array([1, 2, 3]),
+        movie_ids=np.array([10, 11, 12]),
+        likes_genre=np.array([[True, False], [False, True], [True, False]]),
+        segment=np.array(["adult", "adult", "adult"]),
+        film_genre=np.array([0, 1, 0]),
+        film_age=np.array([5, 5, 5]),
+        mean_rating=np.array([4.5, 3.0, 2.0]),
+        seen_rows=np.array([1, 2, 2]),
+        seen_cols=np.array([1, 0, 2]),
+    )
+    best = best_expected_likes(truth, (1, 2, 3))
+    assert best[1] == pytest.approx([1.0, 0.6, 0.3])
+    assert best[2] == pytest.approx([1.4, 0.6, 0.3])
+    assert best[3] == pytest.approx([1.7, 0.6, 0.3])
