@@ -65,8 +65,8 @@ def test_the_reranking_ceiling_orders_each_users_candidates_by_p_like() -> None:
 
 def test_users_of_one_kind_skip_only_the_films_they_viewed() -> None:
     """Users 1 and 3 state Drama and are adults: one ranking of the films (10: 1.0, 12: 0.4,
-    11: 0.3). User 3 viewed film 10 and 12, so their best one is 11 (0.3) and their best
-    three hold only two films; user 1's best are 10, then 10 + 12, then all three."""
+    11: 0.3). User 3 viewed films 10 and 12, so 11 (0.3) is the best they can get at any
+    k; user 1's best are 10, then 10 + 12, then all three."""
     truth = Truth(
         user_ids=np.array([1, 2, 3]),
         movie_ids=np.array([10, 11, 12]),
