@@ -20,7 +20,6 @@ import argparse
 import functools
 import os
 import shutil
-import subprocess
 import tempfile
 import time
 from collections import defaultdict
@@ -31,6 +30,7 @@ from typing import Any
 
 import movierec
 import movierec.evaluation.offline as offline
+from benchmarks.compare_nightly import commit_of
 from benchmarks.measure import machine, markdown_table, write_results
 
 # the functions of evaluation/offline.py that do the work, in the order they run
@@ -40,6 +40,8 @@ PARTS = (
     "best_expected_likes", "expected_like_ratio", "ranking_metrics", "catalogue_metrics",
     "candidate_recall", "reranking_ceiling", "query_frame",
 )  # fmt: skip
+# the checkout whose package is imported: this one, or the one PYTHONPATH names
+PACKAGE_CHECKOUT = Path(movierec.__file__).resolve().parents[2]
 
 
 def timed(seconds: dict[str, float], calls: dict[str, int], name: str) -> None:
@@ -57,18 +59,6 @@ def timed(seconds: dict[str, float], calls: dict[str, int], name: str) -> None:
             calls[part] += 1
 
     setattr(offline, name, wrapper)
-
-
-def commit_of_package() -> str:
-    """The commit of the movierec package imported (this checkout's, or PYTHONPATH's)."""
-    folder = Path(movierec.__file__).resolve().parents[2]
-    done = subprocess.run(
-        ["git", "-C", str(folder), "describe", "--always", "--dirty"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    return done.stdout.strip() or "unknown"
 
 
 def main() -> None:
@@ -101,7 +91,7 @@ def main() -> None:
         [
             f"`movierec evaluate`'s parts, {datetime.now(UTC):%Y-%m-%d}, {machine()}",
             "",
-            f"Code: {commit_of_package()}. Data: {args.data.name} (a copy). Evaluation "
+            f"Code: {commit_of(PACKAGE_CHECKOUT)}. Data: {args.data.name} (a copy). Evaluation "
             f"{evaluation.evaluation_id}, {evaluation.metrics.height:,} metrics: "
             f"**{total:.1f} s** in all.",
             "",
